@@ -1,0 +1,40 @@
+# Every target creates its own virtual environment first; nothing is needed but python3.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck archcheck unit bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/omnibase-runtime-validate-contract contracts/
+
+archcheck: $(STAMP)
+	$(PY) tests/architecture/archcheck.py .
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check onex_stream tests
+	$(VENV)/bin/ruff format --check onex_stream tests
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+check: archcheck lint typecheck
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest --cov --cov-report=term:skip-covered -q
+	$(VENV)/bin/coverage report --include='onex_stream/core/*' --fail-under=90 > /dev/null \
+		|| (echo "onex_stream/core coverage is below 90%"; exit 1)
+
+test: check unit
+
+bench: $(STAMP)
+	$(PY) tests/benchmarks/bench_inmemory_host.py
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache

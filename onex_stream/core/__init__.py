@@ -1,0 +1,1 @@
+"""ONEX core: envelope, contracts, errors and the pure NodeRuntime (no I/O)."""

@@ -1,0 +1,1 @@
+"""Dev/test-only handlers that live in core because they do no I/O."""

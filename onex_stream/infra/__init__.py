@@ -1,0 +1,1 @@
+"""Infrastructure adapters: transports, handlers, runtime host and observability."""

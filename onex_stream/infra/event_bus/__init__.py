@@ -1,0 +1,1 @@
+"""Event bus transports for the Faust runtime."""

@@ -1,0 +1,149 @@
+"""Architecture checks: layer imports and the dev-only LocalHandler; prints file:line.
+
+Run ``python tests/architecture/archcheck.py [PROJECT_ROOT]``; exit 1 on any violation.
+
+Rules:
+- ``onex_stream.core`` imports no I/O or transport library and nothing from spi/infra;
+- ``onex_stream.spi`` imports only core (and the standard library);
+- nothing under core or spi imports ``onex_stream.infra``;
+- ``LocalHandler`` (``onex_stream.core.handlers.local``) is imported nowhere under
+  ``onex_stream/infra`` nor by a production entry point's module.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+IO_LIBRARIES = frozenset(
+    [
+        "faust",
+        "mode",
+        "aiokafka",
+        "kafka",
+        "confluent_kafka",
+        "httpx",
+        "httpcore",
+        "aiohttp",
+        "requests",
+        "urllib3",
+        "asyncpg",
+        "psycopg",
+        "psycopg2",
+        "hvac",
+        "consul",
+        "redis",
+        "valkey",
+        "orjson",
+        "prometheus_client",
+        "socket",
+        "ssl",
+        "subprocess",
+        "http",
+        "urllib",
+        "asyncio.subprocess",
+    ]
+)
+LOCAL_HANDLER_MODULE = "onex_stream.core.handlers.local"
+DEV_ENTRY_POINTS = frozenset({"omninode-runtime-host-dev"})
+CORE_MAY_IMPORT = frozenset({"pydantic", "pydantic_core", "yaml", "typing_extensions"})
+
+
+def imports_of(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, absolute module name) of every import in ``path``."""
+    package = _module_name(path).rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.with_suffix("").parts)
+    parts = parts[parts.index("onex_stream") :]
+    if parts[-1] == "__init__":
+        parts.append("_")
+    return ".".join(parts)
+
+
+def _top(module: str) -> str:
+    return module.split(".", maxsplit=1)[0]
+
+
+def _is_stdlib(module: str) -> bool:
+    return _top(module) in sys.stdlib_module_names
+
+
+def layer_violations(root: Path) -> Iterator[str]:
+    """Layer rule violations under ``root/onex_stream``."""
+    for layer in ("core", "spi"):
+        for path in sorted((root / "onex_stream" / layer).rglob("*.py")):
+            for line, module in imports_of(path):
+                reason = _layer_reason(layer, module)
+                if reason:
+                    yield f"{path.relative_to(root)}:{line}: {layer} imports {module}: {reason}"
+
+
+def _layer_reason(layer: str, module: str) -> str | None:
+    if module.startswith("onex_stream.infra") or module == "onex_stream.infra":
+        return "core and spi never import infra"
+    if layer == "core" and module.startswith("onex_stream.spi"):
+        return "core never imports spi"
+    if module.startswith("onex_stream") or _top(module) == "__future__":
+        return None
+    if any(module == lib or module.startswith(f"{lib}.") for lib in IO_LIBRARIES):
+        return "I/O and transport libraries belong in infra"
+    if layer == "spi" and not _is_stdlib(module):
+        return "spi imports only core and the standard library"
+    if layer == "core" and not (_is_stdlib(module) or _top(module) in CORE_MAY_IMPORT):
+        return "core imports only the standard library, pydantic and yaml"
+    return None
+
+
+def local_handler_violations(root: Path) -> Iterator[str]:
+    """Imports of LocalHandler in infra or in a production entry point's module."""
+    paths = set((root / "onex_stream" / "infra").rglob("*.py")) | _production_entry_modules(root)
+    for path in sorted(paths):
+        for line, module in imports_of(path):
+            if module.startswith(LOCAL_HANDLER_MODULE) or module.endswith(".LocalHandler"):
+                where = "infra" if "infra" in path.parts else "a production entry point"
+                yield (
+                    f"{path.relative_to(root)}:{line}: {where} imports LocalHandler "
+                    "(dev/test only; production code must not use it)"
+                )
+
+
+def _production_entry_modules(root: Path) -> set[Path]:
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    modules = {
+        target.split(":")[0]
+        for name, target in project.get("scripts", {}).items()
+        if name not in DEV_ENTRY_POINTS
+    }
+    paths = {root / Path(*module.split(".")).with_suffix(".py") for module in modules}
+    return {path for path in paths if path.is_file()}
+
+
+def main(argv: list[str]) -> int:
+    """Print every violation as ``file:line: message``; exit 1 if any."""
+    root = Path(argv[0] if argv else ".").resolve()
+    violations = [*layer_violations(root), *local_handler_violations(root)]
+    for violation in violations:
+        print(violation)
+    print(f"architecture check: {len(violations)} violation(s)", file=sys.stderr)
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
