@@ -49,6 +49,8 @@ IO_LIBRARIES = frozenset(
 )
 LOCAL_HANDLER_MODULE = "onex_stream.core.handlers.local"
 DEV_ENTRY_POINTS = frozenset({"omninode-runtime-host-dev"})
+# Modules behind `faust -A onex_stream worker` (not a console script, still production).
+FAUST_WORKER_MODULES = ("onex_stream", "onex_stream.worker", "onex_stream.bootstrap")
 CORE_MAY_IMPORT = frozenset({"pydantic", "pydantic_core", "yaml", "typing_extensions"})
 
 
@@ -130,8 +132,11 @@ def _production_entry_modules(root: Path) -> set[Path]:
         target.split(":")[0]
         for name, target in project.get("scripts", {}).items()
         if name not in DEV_ENTRY_POINTS
-    }
-    paths = {root / Path(*module.split(".")).with_suffix(".py") for module in modules}
+    } | set(FAUST_WORKER_MODULES)
+    paths = set()
+    for module in modules:
+        base = root / Path(*module.split("."))
+        paths |= {base.with_suffix(".py"), base / "__init__.py"}
     return {path for path in paths if path.is_file()}
 
 

@@ -93,3 +93,14 @@ def test_local_handler_in_a_production_entry_point_is_reported(tree_copy: Path) 
     assert (
         "onex_stream/cli/validate_contract.py:3: a production entry point imports" in result.stdout
     )
+
+
+def test_local_handler_in_the_faust_worker_bootstrap_is_reported(tree_copy: Path) -> None:
+    path = tree_copy / "onex_stream" / "bootstrap.py"
+    path.write_text(
+        path.read_text() + "\nfrom onex_stream.core.handlers.local import LocalHandler\n"
+    )
+    result = run_check(tree_copy)
+    assert result.returncode == 1
+    assert "onex_stream/bootstrap.py:" in result.stdout
+    assert "a production entry point imports LocalHandler" in result.stdout

@@ -84,6 +84,8 @@ class NodeRuntime:
                 await handler.shutdown()
             except Exception:
                 logger.exception("handler %s failed to shut down", handler.handler_type.value)
+            else:
+                logger.info("Handler shut down: %s", handler.handler_type.value)
 
     async def health_check(self) -> dict[str, Any]:
         """Every handler's health; healthy when all of them are."""
@@ -98,7 +100,7 @@ class NodeRuntime:
 
     async def route_envelope(self, envelope: ModelOnexEnvelope) -> ModelOnexEnvelope:
         """Route a command to its node and handler; always returns a response."""
-        node_slug = envelope.target_node or self.name
+        node_slug = self.name
         try:
             node = self._resolve(envelope)
             node_slug = node.slug

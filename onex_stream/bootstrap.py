@@ -1,0 +1,109 @@
+"""Bootstrap: builds a runtime host from a contract file (the one wiring entry)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+
+import faust
+
+from onex_stream.core.clock import Clock, IdFactory, random_ids, system_clock
+from onex_stream.core.contracts import FileRegistry, ModelHandlerBindingConfig
+from onex_stream.core.enums import EnumHandlerType
+from onex_stream.core.errors import HandlerConfigurationError
+from onex_stream.core.responses import ResponseFactory
+from onex_stream.core.runtime import NodeRuntime
+from onex_stream.infra.event_bus.faust_bus import FaustEventBus
+from onex_stream.infra.event_bus.settings import BusSettings
+from onex_stream.infra.runtime.host import RuntimeHost
+from onex_stream.infra.runtime.wiring import (
+    HandlerClass,
+    get_event_bus_class,
+    register_handlers_from_config,
+)
+
+logger = logging.getLogger("onex_stream.host")
+
+
+class EnumOnexEnv(StrEnum):
+    """``ONEX_ENV``: dev and test allow the local handler; prod (the default) does not."""
+
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+def onex_env(env: Mapping[str, str]) -> EnumOnexEnv:
+    """The environment named by ``ONEX_ENV`` (default prod); unknown values fail."""
+    value = env.get("ONEX_ENV", "prod").lower()
+    try:
+        return EnumOnexEnv(value)
+    except ValueError:
+        raise HandlerConfigurationError(
+            f"ONEX_ENV={value!r} is not one of dev, test, prod"
+        ) from None
+
+
+def build_host(
+    contract_path: Path | str,
+    *,
+    env: Mapping[str, str] | None = None,
+    ids: IdFactory = random_ids,
+    clock: Clock = system_clock,
+    extra_handlers: Mapping[EnumHandlerType, HandlerClass] | None = None,
+    bus_overrides: Mapping[str, object] | None = None,
+) -> RuntimeHost:
+    """Load the contract, wire handlers and nodes, and build the host and its bus.
+
+    Raises ``ContractValidationError`` or ``HandlerConfigurationError`` (fail fast)
+    on a bad contract, an unknown handler type or a local handler outside dev/test.
+    """
+    env = os.environ if env is None else env
+    stage = onex_env(env)
+    logger.info("RuntimeHost initializing... (ONEX_ENV=%s)", stage.value)
+    logger.info("Loading contract: %s", contract_path)
+    definition = FileRegistry(env).load_host(contract_path)
+    for warning in definition.warnings:
+        logger.warning("contract: %s", warning)
+    runtime_section = definition.contract.runtime
+    classes = dict(_dev_handlers(definition.contract.runtime.handlers, stage))
+    classes.update(extra_handlers or {})
+    runtime = NodeRuntime(runtime_section.name, ResponseFactory(ids, clock))
+    configs = register_handlers_from_config(runtime, runtime_section.handlers, classes)
+    for handler in runtime.handlers.values():
+        logger.info("Registering handler: %s", type(handler).__name__)
+    for node in definition.nodes:
+        logger.info("Loading node: %s", node.name)
+        runtime.register_node(node)
+    settings = BusSettings.from_runtime(runtime_section, **(bus_overrides or {}))
+    kind = runtime_section.event_bus.kind
+    logger.info("Starting event bus: %s (%s)", kind, settings.broker_url)
+    return RuntimeHost(definition, runtime, configs, get_event_bus_class(kind)(settings))
+
+
+def faust_app(host: RuntimeHost) -> faust.App:
+    """The Faust app that runs ``host`` (what ``faust -A onex_stream worker`` starts)."""
+    if not isinstance(host.bus, FaustEventBus):
+        raise TypeError(f"{type(host.bus).__name__} is not a Faust event bus")
+    return host.bus.app
+
+
+def _dev_handlers(
+    bindings: Sequence[ModelHandlerBindingConfig], stage: EnumOnexEnv
+) -> Mapping[EnumHandlerType, HandlerClass]:
+    wants_local = any(b.type is EnumHandlerType.LOCAL and b.enabled for b in bindings)
+    if not wants_local:
+        return {}
+    if stage is EnumOnexEnv.PROD:
+        raise HandlerConfigurationError(
+            "the contract enables the local handler, which is dev/test only: "
+            "set ONEX_ENV=dev (or test) to run it, or remove it from runtime.handlers",
+            handler_type=EnumHandlerType.LOCAL.value,
+        )
+    from onex_stream.dev import DEV_HANDLERS  # noqa: PLC0415 -- only when dev/test allows
+
+    logger.warning("ONEX_ENV=%s: the dev/test-only local handler is enabled", stage.value)
+    return DEV_HANDLERS

@@ -1,0 +1,39 @@
+"""``omnibase-runtime-host CONTRACT``: the production runtime host (a Faust worker)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import faust
+
+from onex_stream.bootstrap import build_host, faust_app
+from onex_stream.core.errors import RuntimeHostError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``CONTRACT``'s host until SIGTERM/SIGINT, like ``faust -A onex_stream worker``."""
+    parser = argparse.ArgumentParser(
+        prog="omnibase-runtime-host", description="Run an ONEX runtime host (Faust worker)."
+    )
+    parser.add_argument("contract", help="runtime host contract (YAML)")
+    parser.add_argument("--log-level", default="info", help="debug, info, warning, error")
+    parser.add_argument("--web-port", type=int, default=None, help="health/metrics port")
+    args = parser.parse_args(argv)
+    return run_worker(args.contract, args.log_level, args.web_port)
+
+
+def run_worker(contract: str, log_level: str, web_port: int | None) -> int:
+    """Build the host and run it as a Faust worker; returns the exit code."""
+    overrides: dict[str, object] = {} if web_port is None else {"web_port": web_port}
+    try:
+        app = faust_app(build_host(contract, bus_overrides=overrides))
+    except RuntimeHostError as error:
+        print(f"cannot start: {error.message}", file=sys.stderr)
+        return 1
+    faust.Worker(app, loglevel=log_level).execute_from_commandline()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Decoding of record values into envelopes; failures keep any ids they can read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import ValidationError
+
+from onex_stream.core.envelope import ModelOnexEnvelope
+from onex_stream.core.errors import EnvelopeValidationError
+
+DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeFailure:
+    """A record that is not a valid envelope, with the ids it still carries."""
+
+    error: EnvelopeValidationError
+    correlation_id: UUID | None = None
+    envelope_id: UUID | None = None
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the sender can correlate an error response (an id was readable)."""
+        return self.correlation_id is not None or self.envelope_id is not None
+
+
+def decode_envelope(
+    raw: bytes | None, max_bytes: int = DEFAULT_MAX_ENVELOPE_BYTES
+) -> ModelOnexEnvelope | DecodeFailure:
+    """Decode one record value (plain UTF-8 JSON) into an envelope, or say why not."""
+    if raw is None:
+        return DecodeFailure(EnvelopeValidationError("record has no value"))
+    invalid: ValidationError | None = None
+    if len(raw) <= max_bytes:
+        try:
+            return ModelOnexEnvelope.model_validate_json(raw)
+        except ValidationError as exc:
+            invalid = exc
+    return _diagnose(raw, max_bytes, invalid)
+
+
+def _diagnose(raw: bytes, max_bytes: int, invalid: ValidationError | None) -> DecodeFailure:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return DecodeFailure(EnvelopeValidationError(f"record value is not JSON: {exc}"))
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        return DecodeFailure(EnvelopeValidationError(f"envelope must be a JSON object, not {kind}"))
+    correlation_id, envelope_id = _uuid(data, "correlation_id"), _uuid(data, "envelope_id")
+    if invalid is None:
+        message = f"envelope of {len(raw)} bytes exceeds the limit of {max_bytes} bytes"
+        details: dict[str, Any] = {"size_bytes": len(raw), "max_bytes": max_bytes}
+    else:
+        problems = [
+            {"field": ".".join(map(str, e["loc"])) or "<root>", "problem": e["msg"]}
+            for e in invalid.errors(include_url=False, include_input=False)
+        ]
+        message = "invalid envelope: " + "; ".join(
+            f"{p['field']}: {p['problem']}" for p in problems
+        )
+        details = {"problems": problems}
+    error = EnvelopeValidationError(
+        message,
+        correlation_id=correlation_id,
+        handler_type=_str(data, "handler_type"),
+        operation=_str(data, "operation"),
+        details=details,
+    )
+    return DecodeFailure(error, correlation_id, envelope_id)
+
+
+def _uuid(data: dict[str, Any], key: str) -> UUID | None:
+    value = data.get(key)
+    try:
+        return UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None

@@ -1,0 +1,183 @@
+"""In-process broker: partitioned logs, committed offsets per group, and change wake-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from .partitioner import kafka_partition
+
+#: Partitions given to topics first seen through :meth:`MemoryBroker.append` (Faust's default).
+DEFAULT_PARTITIONS = 8
+
+
+class Record(NamedTuple):
+    """One stored record; ``offset`` is its index in the partition's log."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+class MemoryBroker:
+    """Topics of append-only partition logs (dense offsets from 0) and committed group offsets.
+
+    Holds plain data only; the one loop-bound object, the wake-up future, is created lazily on
+    the running loop and replaced when the loop changes. Not thread-safe: call it from the
+    thread that runs the event loop.
+    """
+
+    def __init__(self, default_partitions: int = DEFAULT_PARTITIONS) -> None:
+        self.default_partitions = default_partitions
+        self._logs: dict[str, list[list[Record]]] = {}
+        self._committed: dict[str, dict[tuple[str, int], int]] = {}
+        self._changed: asyncio.Future[None] | None = None
+
+    def create_topic(self, name: str, partitions: int) -> int:
+        """Create ``name`` with ``partitions`` partitions unless it exists; return its count."""
+        logs = self._logs.get(name)
+        if logs is not None:
+            return len(logs)
+        if partitions < 1:
+            raise ValueError(f"topic {name!r} needs at least one partition, got {partitions}")
+        self._logs[name] = [[] for _ in range(partitions)]
+        return partitions
+
+    def topics(self) -> dict[str, int]:
+        """Return every topic name with its partition count."""
+        return {name: len(logs) for name, logs in self._logs.items()}
+
+    def partitions_for(self, topic: str) -> int | None:
+        """Return the partition count of ``topic``, or None if it does not exist."""
+        logs = self._logs.get(topic)
+        return None if logs is None else len(logs)
+
+    def append(  # noqa: PLR0917 -- positional arguments kept for callers outside Faust
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None = None,
+        partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+        timestamp_ms: int | None = None,
+    ) -> tuple[int, int]:
+        """Append one record and wake waiters; return its ``(partition, offset)``.
+
+        An unknown topic is created with :attr:`default_partitions`. Without ``partition`` the
+        key picks it as Kafka's default partitioner does; an explicit one must exist.
+        """
+        logs = self._logs.get(topic)
+        if logs is None:
+            self.create_topic(topic, self.default_partitions)
+            logs = self._logs[topic]
+        if partition is None:
+            partition = kafka_partition(key, len(logs))
+        elif not 0 <= partition < len(logs):
+            raise ValueError(f"topic {topic!r} has no partition {partition} (has {len(logs)})")
+        log = logs[partition]
+        offset = len(log)
+        if timestamp_ms is None:
+            timestamp_ms = int(time.time() * 1000)
+        if headers is None:
+            headers = []
+        log.append(Record(topic, partition, offset, timestamp_ms, key, value, headers))
+        if self._changed is not None:
+            self.wake()
+        return partition, offset
+
+    def log(self, topic: str, partition: int) -> list[Record]:
+        """Return the live log of one partition (the consumer slices it; do not mutate)."""
+        return self._logs[topic][partition]
+
+    def records(self, topic: str, partition: int, start: int = 0) -> list[Record]:
+        """Return a copy of one partition's records from offset ``start`` on."""
+        return self._logs[topic][partition][start:]
+
+    def count(self, topic: str) -> int:
+        """Return how many records ``topic`` holds across its partitions (0 if unknown)."""
+        return sum(len(log) for log in self._logs.get(topic, ()))
+
+    def highwater(self, topic: str, partition: int) -> int:
+        """Return the log end offset of one partition: the offset the next record gets."""
+        return len(self._logs[topic][partition])
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        """Return the log end offset of every partition of ``topic``."""
+        return {partition: len(log) for partition, log in enumerate(self._logs[topic])}
+
+    def commit(self, group: str, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Store, for ``group``, the next offset to read per ``(topic, partition)``."""
+        group_offsets = self._committed.setdefault(group, {})
+        for (topic, partition), offset in offsets.items():
+            group_offsets[(topic, partition)] = offset
+        self.wake()
+
+    def committed_offset(self, group: str, topic: str, partition: int) -> int | None:
+        """Return the offset ``group`` committed for one partition, or None."""
+        return self._committed.get(group, {}).get((topic, partition))
+
+    def committed(self, group: str, topic: str) -> dict[int, int | None]:
+        """Return the committed offset of ``group`` for every partition of ``topic``."""
+        group_offsets = self._committed.get(group, {})
+        return {p: group_offsets.get((topic, p)) for p in range(len(self._logs[topic]))}
+
+    def wake(self) -> None:
+        """Wake every coroutine blocked in :meth:`wait_for_change`."""
+        changed, self._changed = self._changed, None
+        if changed is not None and not changed.done() and not changed.get_loop().is_closed():
+            changed.set_result(None)
+
+    async def wait_for_change(self) -> None:
+        """Wait for the next append, commit or :meth:`wake` (bound it with ``asyncio.timeout``)."""
+        loop = asyncio.get_running_loop()
+        changed = self._changed
+        if changed is None or changed.get_loop() is not loop:
+            changed = self._changed = loop.create_future()
+        # asyncio.wait never cancels the shared future, even when this waiter is cancelled.
+        await asyncio.wait((changed,))
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,  # noqa: ASYNC109 -- a bounded wait is this helper's contract
+    ) -> None:
+        """Wait until ``predicate()`` holds, re-checked after every change.
+
+        Raises TimeoutError if it still does not hold after ``timeout`` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await self.wait_for_change()
+
+    async def wait_for_records(
+        self,
+        topic: str,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 -- a bounded wait is this helper's contract
+    ) -> None:
+        """Wait until ``topic`` holds at least ``count`` records; TimeoutError otherwise."""
+        await self.wait_until(lambda: self.count(topic) >= count, timeout)
+
+
+_brokers: dict[str, MemoryBroker] = {}
+
+
+def get_broker(url: str = "memory://") -> MemoryBroker:
+    """Return the process-wide broker for ``url``: one per host part (``memory://`` = default)."""
+    name = urlsplit(url).hostname or "default"
+    broker = _brokers.get(name)
+    if broker is None:
+        broker = _brokers[name] = MemoryBroker()
+    return broker
+
+
+def reset_brokers() -> None:
+    """Forget every broker (for tests); the next :func:`get_broker` starts empty."""
+    _brokers.clear()

@@ -1,0 +1,1 @@
+"""The runtime host process: wiring, the host itself, its entry points' building blocks."""
