@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/omnibase-runtime-validate-contract contracts/
+	$(VENV)/bin/omninode-runtime-host-dev contracts/runtime/dev_demo_host.yaml \
+		--input contracts/samples/demo_commands.jsonl
 
 archcheck: $(STAMP)
 	$(PY) tests/architecture/archcheck.py .

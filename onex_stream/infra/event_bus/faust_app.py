@@ -28,7 +28,12 @@ class HostApp(faust.App):
         self.shutdown_hooks: list[Hook] = []
 
     async def on_start(self) -> None:
-        """Faust's start, then the startup hooks (before agents start)."""
+        """Faust's start, then the startup hooks (before agents start).
+
+        Faust's Monitor sensor is dropped: it costs about 15% of throughput and
+        the host's own metrics replace it.
+        """
+        self.sensors.remove(self.monitor)
         await super().on_start()
         for hook in self.startup_hooks:
             await hook()

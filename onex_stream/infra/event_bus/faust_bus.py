@@ -9,8 +9,10 @@ events: a committed offset never passes an envelope whose answer is not stored.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from faust.types import RecordMetadata
@@ -59,7 +61,7 @@ class FaustEventBus(ProtocolEventBus):
             table_standby_replicas=0,
             web_enabled=settings.web_enabled,
             web_port=settings.web_port,
-            **settings.faust_options,
+            **{"datadir": _scratch_dir(settings.app_id), **settings.faust_options},
         )
         self.app.startup_hooks.append(self.initialize)
         self._routes: dict[str, _Route] = {}
@@ -155,3 +157,8 @@ class FaustEventBus(ProtocolEventBus):
         return await self.app.producer.send(
             record.topic, record.key, record.value, None, None, record.headers
         )
+
+
+def _scratch_dir(app_id: str) -> str:
+    """Faust insists on a data directory; tables live in memory, so a temp one will do."""
+    return str(Path(tempfile.gettempdir()) / f"onex_stream-{app_id}")

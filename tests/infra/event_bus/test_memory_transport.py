@@ -168,6 +168,19 @@ async def test_seek_to_committed_repositions_every_partition(
     assert [(p, offset) for p, offset, _ in seen[20:]] == [(1, 2), (1, 3), (1, 4)]
 
 
+async def test_latest_offset_reset_skips_records_older_than_the_group(
+    broker: MemoryBroker, make_app: MakeApp, start_app: StartApp
+) -> None:
+    fill(broker, "in", per_partition=3)
+    app = make_app(consumer_auto_offset_reset="latest")
+    seen = recording_agent(app, "in")
+    await start_app(app)
+
+    broker.append("in", b"new", partition=1)
+    await seen.wait_until(lambda: len(seen) == 1)
+    assert seen == [(1, 3, b"new")]
+
+
 async def test_fetch_reads_only_active_partitions_caps_the_batch_and_waits_for_appends(
     broker: MemoryBroker, make_app: MakeApp, start_app: StartApp
 ) -> None:

@@ -135,7 +135,10 @@ class MemoryBroker:
             changed.set_result(None)
 
     async def wait_for_change(self) -> None:
-        """Wait for the next append, commit or :meth:`wake` (bound it with ``asyncio.timeout``)."""
+        """Wait for the next append, commit or :meth:`wake` (bound it with ``asyncio.timeout``).
+
+        Consumers also wake it when they rebalance, seek or resume partitions.
+        """
         loop = asyncio.get_running_loop()
         changed = self._changed
         if changed is None or changed.get_loop() is not loop:

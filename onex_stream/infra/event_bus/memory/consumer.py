@@ -60,6 +60,7 @@ class MemoryConsumer(faust_consumer.Consumer):
             await self.on_partitions_revoked(set(self._assignment))
             self._assignment = assign_all(self.app, self._broker, self._subscription)
             self._positions = {tp: self._start_position(tp) for tp in self._assignment}
+            self._broker.wake()  # lets broker.wait_until(...) observe the new assignment
             self._generation += 1
             self.app.consumer_generation_id = self._generation
             await self.on_partitions_assigned(set(self._assignment), self._generation)
