@@ -45,8 +45,13 @@ class ModelHandlerConfig(BaseModel):
     pool_size: int | None = Field(default=None, ge=1)
 
     def handler_settings(self) -> dict[str, object]:
-        """The handler-specific keys, as handed to ``ProtocolHandler.initialize``."""
-        return dict(self.model_extra or {})
+        """What ``ProtocolHandler.initialize`` receives: the handler-specific keys plus
+        ``timeout_ms`` and ``pool_size`` (when given); retry, rate-limit and circuit
+        breaker settings are applied around the handler, not by it."""
+        settings: dict[str, object] = {"timeout_ms": self.timeout_ms}
+        if self.pool_size is not None:
+            settings["pool_size"] = self.pool_size
+        return {**settings, **(self.model_extra or {})}
 
 
 class ModelHandlerBindingConfig(BaseModel):

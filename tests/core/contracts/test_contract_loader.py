@@ -208,6 +208,7 @@ runtime:
     ]
     vault = runtime.handlers[0].config
     assert vault.handler_settings() == {
+        "timeout_ms": 30000,
         "address": "http://127.0.0.1:8200",
         "secret_ref": "env:VAULT_TOKEN",
     }
@@ -239,6 +240,7 @@ def test_environment_references_expand_with_defaults(tmp_path: Path) -> None:
         write(tmp_path, text), env={"DATABASE_URL": "postgresql://db/x"}
     )
     assert contract.runtime.handlers[0].config.handler_settings() == {
+        "timeout_ms": 30000,
         "dsn": "postgresql://db/x",
         "host": "localhost",
     }
