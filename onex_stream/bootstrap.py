@@ -11,7 +11,11 @@ from pathlib import Path
 import faust
 
 from onex_stream.core.clock import Clock, IdFactory, random_ids, system_clock
-from onex_stream.core.contracts import FileRegistry, ModelHandlerBindingConfig
+from onex_stream.core.contracts import (
+    FileRegistry,
+    ModelHandlerBindingConfig,
+    ModelRuntimeSection,
+)
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.errors import HandlerConfigurationError
 from onex_stream.core.responses import ResponseFactory
@@ -78,7 +82,8 @@ def build_host(
     for node in definition.nodes:
         logger.info("Loading node: %s", node.name)
         runtime.register_node(node)
-    settings = BusSettings.from_runtime(runtime_section, **(bus_overrides or {}))
+    _check_topic_creation(runtime_section, stage)
+    settings = BusSettings.from_runtime(runtime_section, env, **(bus_overrides or {}))
     kind = runtime_section.event_bus.kind
     logger.info("Starting event bus: %s (%s)", kind, settings.broker_url)
     return RuntimeHost(definition, runtime, configs, get_event_bus_class(kind)(settings))
@@ -89,6 +94,15 @@ def faust_app(host: RuntimeHost) -> faust.App:
     if not isinstance(host.bus, FaustEventBus):
         raise TypeError(f"{type(host.bus).__name__} is not a Faust event bus")
     return host.bus.app
+
+
+def _check_topic_creation(runtime: ModelRuntimeSection, stage: EnumOnexEnv) -> None:
+    bus = runtime.event_bus
+    if bus.kind == "kafka" and bus.config.create_topics and stage is EnumOnexEnv.PROD:
+        raise HandlerConfigurationError(
+            "event_bus.config.create_topics is a dev/test setting: production never creates "
+            "topics (create them beforehand), or set ONEX_ENV=dev/test"
+        )
 
 
 def _dev_handlers(

@@ -1,5 +1,11 @@
 """Runtime host and node contracts: models, strict YAML loading, linting, registry."""
 
+from onex_stream.core.contracts.event_bus import (
+    ModelEventBusConfig,
+    ModelEventBusSettings,
+    ModelKafkaSecurity,
+    ModelSubscription,
+)
 from onex_stream.core.contracts.handler_binding import (
     ModelCircuitBreaker,
     ModelHandlerBindingConfig,
@@ -16,11 +22,9 @@ from onex_stream.core.contracts.loader import (
 from onex_stream.core.contracts.node_contract import ModelIoOperation, ModelNodeContract
 from onex_stream.core.contracts.registry import FileRegistry, HostDefinition
 from onex_stream.core.contracts.runtime_contract import (
-    ModelEventBusConfig,
     ModelNodeRef,
     ModelRuntimeHostContract,
     ModelRuntimeSection,
-    ModelSubscription,
 )
 
 __all__ = [
@@ -29,9 +33,11 @@ __all__ = [
     "HostDefinition",
     "ModelCircuitBreaker",
     "ModelEventBusConfig",
+    "ModelEventBusSettings",
     "ModelHandlerBindingConfig",
     "ModelHandlerConfig",
     "ModelIoOperation",
+    "ModelKafkaSecurity",
     "ModelNodeContract",
     "ModelNodeRef",
     "ModelRetryPolicy",

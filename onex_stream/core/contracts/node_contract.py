@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from onex_stream.core.contracts.runtime_contract import SLUG_PATTERN
+from onex_stream.core.contracts.event_bus import SLUG_PATTERN
 from onex_stream.core.enums import EnumHandlerType, EnumNodeKind
 from onex_stream.core.envelope import OPERATION_PATTERN
 

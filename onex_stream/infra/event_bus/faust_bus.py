@@ -21,6 +21,7 @@ from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EventBusError
 from onex_stream.infra.event_bus.codec import DecodeFailure, decode_envelope
 from onex_stream.infra.event_bus.faust_app import HostApp
+from onex_stream.infra.event_bus.kafka_topics import missing_topics
 from onex_stream.infra.event_bus.records import (
     Origin,
     Outbound,
@@ -61,6 +62,8 @@ class FaustEventBus(ProtocolEventBus):
             table_standby_replicas=0,
             web_enabled=settings.web_enabled,
             web_port=settings.web_port,
+            shutdown_grace=settings.shutdown_grace_seconds,
+            stream_wait_empty=False,  # HostApp waits itself, bounded by the grace period
             **{"datadir": _scratch_dir(settings.app_id), **settings.faust_options},
         )
         self.app.startup_hooks.append(self.initialize)
@@ -89,10 +92,22 @@ class FaustEventBus(ProtocolEventBus):
         self.app.agent(channel, name=topic.replace(".", "-"))(agent)
 
     async def initialize(self) -> None:
-        """Declare the command, event and dead-letter topics (idempotent)."""
-        for topic, route in self._routes.items():
-            for name in (topic, route.event_topic, route.dead_letter_topic):
+        """Create the topics (memory://, or when allowed), else check that they exist."""
+        names = [
+            n for t, r in self._routes.items() for n in (t, r.event_topic, r.dead_letter_topic)
+        ]
+        if self.settings.create_topics:
+            for name in names:
                 await self.app.topic(name, partitions=self.settings.partitions).maybe_declare()
+            return
+        settings = self.settings
+        missing = await missing_topics(settings.bootstrap_servers, names, **settings.admin_auth)
+        if missing:
+            raise EventBusError(
+                f"missing topics on {settings.bootstrap_servers}: {', '.join(missing)}; "
+                "create them, or set event_bus.config.create_topics: true (dev/test only)",
+                details={"missing_topics": missing},
+            )
 
     def add_lifecycle_hooks(
         self, *, on_start: LifecycleHook, on_ready: LifecycleHook, on_stop: LifecycleHook
@@ -122,17 +137,21 @@ class FaustEventBus(ProtocolEventBus):
 
     async def _process(self, events: Sequence[Any], route: _Route) -> None:
         if self.settings.max_concurrency == 1:
-            answers = [await self._answer(event, route) for event in events]
+            sends = [send for event in events for send in await self._answer_now(event, route)]
         else:
-            answers = await asyncio.gather(*(self._bounded(event, route) for event in events))
-        sends = [await self._send(record) for records in answers for record in records]
+            answered = await asyncio.gather(*(self._bounded(event, route) for event in events))
+            sends = [send for event_sends in answered for send in event_sends]
         await asyncio.gather(*sends)
         for event in events:
             event.ack()
 
-    async def _bounded(self, event: Any, route: _Route) -> list[Outbound]:
+    async def _bounded(self, event: Any, route: _Route) -> list[Awaitable[RecordMetadata]]:
         async with self._semaphore:
-            return await self._answer(event, route)
+            return await self._answer_now(event, route)
+
+    async def _answer_now(self, event: Any, route: _Route) -> list[Awaitable[RecordMetadata]]:
+        """Answer one event and hand its records to the producer at once."""
+        return [await self._send(record) for record in await self._answer(event, route)]
 
     async def _answer(self, event: Any, route: _Route) -> list[Outbound]:
         decoded = decode_envelope(event.value, self.settings.max_envelope_bytes)

@@ -1,0 +1,103 @@
+"""``runtime.event_bus``: transport kind, broker, consumer group, topics, Kafka tuning."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from onex_stream.core.topics import (
+    EnumTopicSignal,
+    dead_letter_topic_for,
+    event_topic_for,
+    parse_topic,
+)
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSubscription(_Strict):
+    """A command topic and the topics its answers and dead letters go to."""
+
+    input: str
+    output: str | None = None
+    dead_letter: str | None = None
+
+    @field_validator("input")
+    @classmethod
+    def _input_is_command_topic(cls, value: str) -> str:
+        if parse_topic(value).signal is not EnumTopicSignal.CMD:
+            raise ValueError(f"input topic {value!r} must be a 'cmd' topic")
+        return value
+
+    @field_validator("output", "dead_letter")
+    @classmethod
+    def _valid_topic(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_topic(value)
+        return value
+
+    @property
+    def event_topic(self) -> str:
+        """Where responses are published (derived from ``input`` unless given)."""
+        return self.output or event_topic_for(self.input)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        """Where undecodable records go (derived from ``input`` unless given)."""
+        return self.dead_letter or dead_letter_topic_for(self.input)
+
+
+class ModelKafkaSecurity(_Strict):
+    """How the worker authenticates to Kafka; the password only by reference."""
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    username: str | None = None
+    password_ref: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> ModelKafkaSecurity:
+        if self.protocol.startswith("SASL") and not (
+            self.sasl_mechanism and self.username and self.password_ref
+        ):
+            raise ValueError("SASL needs sasl_mechanism, username and password_ref")
+        return self
+
+
+class ModelEventBusSettings(_Strict):
+    """``event_bus.config``: broker, consumer group, topics, delivery tuning."""
+
+    bootstrap_servers: str | None = None
+    consumer_group: str | None = Field(default=None, pattern=SLUG_PATTERN)
+    topics: ModelSubscription | None = None
+    subscriptions: list[ModelSubscription] | None = Field(default=None, min_length=1)
+    partitions: int = Field(default=8, ge=1)
+    create_topics: bool = False
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    max_inflight_envelopes: int = Field(default=2000, ge=8)
+    session_timeout_ms: int = Field(default=10000, ge=100)
+    heartbeat_interval_ms: int = Field(default=3000, ge=50)
+    rebalance_timeout_ms: int = Field(default=10000, ge=100)
+    idempotence: bool = True
+    security: ModelKafkaSecurity = Field(default_factory=ModelKafkaSecurity)
+
+    @model_validator(mode="after")
+    def _one_way_to_name_topics(self) -> ModelEventBusSettings:
+        if self.topics is not None and self.subscriptions is not None:
+            raise ValueError("give either 'topics' or 'subscriptions', not both")
+        return self
+
+
+class ModelEventBusConfig(_Strict):
+    """``runtime.event_bus``: the transport that feeds envelopes to the runtime."""
+
+    kind: Literal["inmemory", "kafka"] = "inmemory"
+    config: ModelEventBusSettings = Field(default_factory=ModelEventBusSettings)
