@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check onex_stream tests
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --no-incremental
 
 check: archcheck lint typecheck
 

@@ -17,10 +17,15 @@ from onex_stream.core.errors import HandlerConfigurationError
 from onex_stream.core.ports import HandlerPort
 from onex_stream.core.runtime import NodeRuntime
 from onex_stream.infra.event_bus.faust_bus import FaustEventBus
+from onex_stream.infra.handlers.db import DbHandler
+from onex_stream.infra.handlers.http import HttpHandler
 
 HandlerClass = type[HandlerPort]
 
-HANDLER_REGISTRY: dict[EnumHandlerType, HandlerClass] = {}
+HANDLER_REGISTRY: dict[EnumHandlerType, HandlerClass] = {
+    EnumHandlerType.HTTP: HttpHandler,
+    EnumHandlerType.DB: DbHandler,
+}
 
 EVENT_BUS_REGISTRY: dict[str, type[FaustEventBus]] = {
     "inmemory": FaustEventBus,

@@ -38,7 +38,7 @@ class MemoryConsumer(faust_consumer.Consumer):
         self._max_records: int = conf.broker_max_poll_records or DEFAULT_MAX_POLL_RECORDS
         self._reset_to_latest = conf.consumer_auto_offset_reset == "latest"
         # mypy reads this Param descriptor as a method (see faust/transport/producer.py).
-        self._partitioner: PartitionerT | None = conf.producer_partitioner  # type: ignore[assignment]
+        self._partitioner: PartitionerT | None = conf.producer_partitioner  # type: ignore[misc,assignment]
         self._subscription: set[str] = set()
         self._assignment: set[TP] = set()
         self._positions: dict[TP, int] = {}

@@ -1,0 +1,1 @@
+"""Infra handlers: HTTP (httpx) and PostgreSQL (asyncpg) implementations of ProtocolHandler."""

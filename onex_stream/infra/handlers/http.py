@@ -1,0 +1,298 @@
+"""HttpHandler: http.* operations on one pooled httpx client that reaches only allowed hosts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import re
+import socket
+from collections.abc import Iterable, Iterator, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Annotated, Any
+
+import httpcore
+import httpx
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from onex_stream.core import errors
+from onex_stream.core.enums import EnumHandlerType
+from onex_stream.core.envelope import ModelOnexEnvelope
+from onex_stream.core.ports import HandlerResult
+from onex_stream.infra.handlers import common
+from onex_stream.spi import ProtocolHandler
+
+logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Primitive = str | int | float | bool | None
+Header = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]  # printable ASCII: no CR/LF
+
+METHODS = {f"http.{verb.lower()}": verb for verb in ("GET", "POST", "PUT", "DELETE", "PATCH")}
+_HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$", re.I)
+_JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\b", re.I)
+
+
+class HttpSettings(BaseModel):
+    """The http handler's config; ``pool_size`` is the default of ``max_connections``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_ms: int = Field(default=30_000, ge=1)
+    pool_size: int | None = Field(default=None, ge=1)
+    max_connections: int | None = Field(default=None, ge=1)
+    allowed_hosts: tuple[str, ...] = ()
+    max_response_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _known_forms(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [host for host in hosts if _network(host) is None and not _HOST_NAME.match(host)]
+        if bad:
+            raise ValueError(f"not a host name, *.wildcard or CIDR: {', '.join(bad)}")
+        return tuple(host.lower() for host in hosts)
+
+
+class HttpRequest(BaseModel):
+    """The payload of every http.* operation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl
+    headers: dict[Header, Header] | None = None
+    params: dict[str, Primitive | list[Primitive]] | None = None
+    body: Any = None
+
+    def build(self, client: httpx.AsyncClient, method: str) -> httpx.Request:
+        """The request; a text body is sent as is, any other body as JSON."""
+        body = {"content" if isinstance(self.body, str) else "json": self.body}
+        return client.build_request(
+            method, str(self.url), headers=self.headers, params=self.params, **body
+        )
+
+
+class HostPolicy:
+    """Which hosts and addresses may be reached; checked on every new connection.
+
+    Without ``allowed_hosts`` any host with only public addresses is allowed. With it, the
+    host must match an entry (exact name, ``*.suffix``) or all its addresses a CIDR entry.
+    Non-public addresses (loopback, private, link-local, multicast, unspecified...) are
+    reachable only through an exact host name or a CIDR entry, never through a wildcard.
+    """
+
+    def __init__(self, allowed_hosts: Iterable[str]) -> None:
+        entries = tuple(allowed_hosts)
+        self._networks = [net for net in map(_network, entries) if net is not None]
+        self._names = {e for e in entries if _network(e) is None and not e.startswith("*.")}
+        self._suffixes = tuple(e[1:] for e in entries if e.startswith("*."))
+        self._restricted = bool(entries)
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Resolve ``host`` once; its addresses if every one of them is allowed."""
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+        for address in addresses:
+            self.check(host.lower(), address)
+        return [str(address) for address in addresses]
+
+    def check(self, host: str, address: IPAddress) -> None:
+        """Raise errors.OperationNotAllowedError unless ``host`` may be reached at ``address``."""
+        if host in self._names or any(address in net for net in self._networks):
+            return
+        if not is_public(address):
+            raise _refused(f"host '{host}' resolves to a non-public address", host)
+        if self._restricted and not host.endswith(self._suffixes):
+            raise _refused(f"host '{host}' is not in allowed_hosts", host)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to the addresses the policy checked, not to a second DNS answer."""
+
+    def __init__(self, policy: HostPolicy) -> None:
+        self._policy = policy
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self, host: str, port: int, *args: Any, **kwargs: Any
+    ) -> httpcore.AsyncNetworkStream:
+        """Resolve and check ``host``, then try its addresses in order."""
+        *others, last = await self._policy.resolve(host, port)
+        for address in others:
+            with contextlib.suppress(httpcore.ConnectError):
+                return await self._inner.connect_tcp(address, port, *args, **kwargs)
+        return await self._inner.connect_tcp(last, port, *args, **kwargs)
+
+
+class HttpHandler(ProtocolHandler):
+    """http.get/post/put/delete/patch; a non-2xx answer is a success reporting its status.
+
+    Secure by default: only hosts the ``HostPolicy`` allows, redirects followed hop by hop
+    (each hop re-checked), bodies capped at ``max_response_bytes``, no cookies kept.
+    """
+
+    supported_operations = frozenset(METHODS)
+
+    def __init__(self) -> None:
+        self._settings = HttpSettings()
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def handler_type(self) -> EnumHandlerType:
+        """Always ``EnumHandlerType.HTTP``."""
+        return EnumHandlerType.HTTP
+
+    async def initialize(self, config: Mapping[str, Any]) -> None:
+        """Validate the config and create the shared client."""
+        self._settings = common.load_settings(HttpSettings, config, self.handler_type)
+        self._client = _client(self._settings)
+
+    async def shutdown(self) -> None:
+        """Close the client and its connections."""
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def execute(self, envelope: ModelOnexEnvelope) -> HandlerResult:
+        """Send the request (following allowed redirects) and return the answer."""
+        operation = common.require_operation(envelope, self.supported_operations, self.handler_type)
+        payload = common.parse_payload(HttpRequest, envelope, self.handler_type)
+        with self._mapped_errors(envelope):
+            client = self._ready_client()
+            async with asyncio.timeout(self._settings.timeout_ms / 1000):
+                return await self._send(client, payload.build(client, METHODS[operation]))
+
+    async def health_check(self) -> dict[str, Any]:
+        """Healthy while the client is open (no request is made)."""
+        healthy = self._client is not None and not self._client.is_closed
+        return {"healthy": healthy, "handler_type": self.handler_type.value}
+
+    def describe(self) -> dict[str, Any]:
+        """Operations, payload fields and response shape."""
+        return {
+            "handler_type": self.handler_type.value,
+            "supported_operations": sorted(self.supported_operations),
+            "required_payload_fields": {operation: ["url"] for operation in METHODS},
+            "optional_payload_fields": ["headers", "params", "body (JSON value or text)"],
+            "response_shape": {
+                "status_code": "int; non-2xx is a successful call that reports it",
+                "headers": "object; repeated headers joined with ', '",
+                "body": "decoded JSON for JSON content types, else text",
+            },
+        }
+
+    def _ready_client(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            raise errors.HandlerExecutionError("the http handler is not initialized")
+        return self._client
+
+    async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> dict[str, Any]:
+        hops = self._settings.max_redirects
+        for _ in range(hops + 1):
+            if request.url.scheme not in ("http", "https"):
+                raise _refused(f"scheme '{request.url.scheme}' is not allowed", request.url.host)
+            response = await client.send(request, stream=True)
+            try:
+                if response.next_request is None:
+                    return await self._read(response)
+                request = response.next_request
+            finally:
+                await response.aclose()
+        raise errors.HandlerExecutionError(
+            f"more than {hops} redirects", details={"max_redirects": hops}
+        )
+
+    async def _read(self, response: httpx.Response) -> dict[str, Any]:
+        cap = self._settings.max_response_bytes
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > cap:
+                raise errors.HandlerExecutionError(
+                    f"response body exceeds max_response_bytes ({cap})",
+                    details={"max_response_bytes": cap, "status_code": response.status_code},
+                )
+        return {
+            "status_code": response.status_code,
+            "headers": dict(response.headers),
+            "body": _decode(response, bytes(body)),
+        }
+
+    @contextlib.contextmanager
+    def _mapped_errors(self, envelope: ModelOnexEnvelope) -> Iterator[None]:
+        """Translate timeouts, DNS and transport failures into ONEX errors."""
+        try:
+            yield
+        except (errors.RuntimeHostError, TimeoutError, httpx.HTTPError, OSError) as exc:
+            error = exc if isinstance(exc, errors.RuntimeHostError) else self._translated(exc)
+            raise common.failure(error, envelope, self.handler_type, logger) from None
+
+    def _translated(self, exc: Exception) -> errors.RuntimeHostError:
+        ms, name = self._settings.timeout_ms, type(exc).__name__
+        if isinstance(exc, TimeoutError | httpx.TimeoutException):
+            return errors.HandlerTimeoutError(
+                f"no answer within {ms} ms", details={"timeout_ms": ms}
+            )
+        return errors.HandlerExecutionError(
+            f"HTTP transport failed ({name})", details={"error": name}
+        )
+
+
+def is_public(address: IPAddress) -> bool:
+    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _client(settings: HttpSettings) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx has no public option for the network backend: give its transport a pool that
+    # connects through the guarded backend (httpx's TLS settings and keep-alive expiry).
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=settings.max_connections or settings.pool_size or 100,
+        keepalive_expiry=5.0,
+        network_backend=GuardedBackend(HostPolicy(settings.allowed_hosts)),
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        follow_redirects=False,
+        timeout=settings.timeout_ms / 1000,
+        trust_env=False,  # no proxy from the environment: it would bypass the host policy
+        # refuse every cookie: one caller's session must never reach another caller
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
+    )
+
+
+def _decode(response: httpx.Response, raw: bytes) -> Any:
+    if _JSON_TYPE.match(response.headers.get("content-type", "")):
+        with contextlib.suppress(ValueError):
+            return json.loads(raw)
+    with contextlib.suppress(LookupError):
+        return raw.decode(response.charset_encoding or "utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace")
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return None
+
+
+def _refused(message: str, host: str) -> errors.OperationNotAllowedError:
+    return errors.OperationNotAllowedError(message, details={"host": host})
+
+
+def _redact_urls(record: logging.LogRecord) -> bool:
+    """httpx logs whole URLs: drop their credentials and query strings (they may hold tokens)."""
+    if isinstance(record.args, tuple):
+        bare = {"query": None, "username": None, "password": None}
+        args = record.args
+        record.args = tuple(a.copy_with(**bare) if isinstance(a, httpx.URL) else a for a in args)
+    return True
+
+
+logging.getLogger("httpx").addFilter(_redact_urls)
