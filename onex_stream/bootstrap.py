@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import faust
 
@@ -18,10 +19,14 @@ from onex_stream.core.contracts import (
 )
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.errors import HandlerConfigurationError
+from onex_stream.core.ports import HandlerPort
 from onex_stream.core.responses import ResponseFactory
 from onex_stream.core.runtime import NodeRuntime
 from onex_stream.infra.event_bus.faust_bus import FaustEventBus
 from onex_stream.infra.event_bus.settings import BusSettings
+from onex_stream.infra.observability.install import install_observability
+from onex_stream.infra.observability.instrumented_handler import InstrumentedHandler
+from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.infra.runtime.host import RuntimeHost
 from onex_stream.infra.runtime.wiring import (
     HandlerClass,
@@ -38,6 +43,14 @@ class EnumOnexEnv(StrEnum):
     DEV = "dev"
     TEST = "test"
     PROD = "prod"
+
+
+LogFormat = Literal["json", "human", "as-is"]
+
+
+def log_format(env: Mapping[str, str]) -> LogFormat:
+    """``ONEX_LOG_FORMAT``: json (default) or human."""
+    return "human" if env.get("ONEX_LOG_FORMAT", "json").lower() == "human" else "json"
 
 
 def onex_env(env: Mapping[str, str]) -> EnumOnexEnv:
@@ -59,11 +72,14 @@ def build_host(
     clock: Clock = system_clock,
     extra_handlers: Mapping[EnumHandlerType, HandlerClass] | None = None,
     bus_overrides: Mapping[str, object] | None = None,
+    logs: LogFormat | None = None,
 ) -> RuntimeHost:
     """Load the contract, wire handlers and nodes, and build the host and its bus.
 
     Raises ``ContractValidationError`` or ``HandlerConfigurationError`` (fail fast)
     on a bad contract, an unknown handler type or a local handler outside dev/test.
+    ``logs``: JSON lines (default, or ``ONEX_LOG_FORMAT``), human, or "as-is" to
+    leave the process's logging alone (in-process tests and benchmarks).
     """
     env = os.environ if env is None else env
     stage = onex_env(env)
@@ -76,9 +92,15 @@ def build_host(
     classes = dict(_dev_handlers(definition.contract.runtime.handlers, stage))
     classes.update(extra_handlers or {})
     runtime = NodeRuntime(runtime_section.name, ResponseFactory(ids, clock))
-    configs = register_handlers_from_config(runtime, runtime_section.handlers, classes)
-    for handler in runtime.handlers.values():
+    metrics = HostMetrics()
+
+    def instrumented(handler: HandlerPort) -> HandlerPort:
         logger.info("Registering handler: %s", type(handler).__name__)
+        return InstrumentedHandler(handler, metrics)
+
+    configs = register_handlers_from_config(
+        runtime, runtime_section.handlers, classes, instrumented
+    )
     for node in definition.nodes:
         logger.info("Loading node: %s", node.name)
         runtime.register_node(node)
@@ -86,7 +108,10 @@ def build_host(
     settings = BusSettings.from_runtime(runtime_section, env, **(bus_overrides or {}))
     kind = runtime_section.event_bus.kind
     logger.info("Starting event bus: %s (%s)", kind, settings.broker_url)
-    return RuntimeHost(definition, runtime, configs, get_event_bus_class(kind)(settings))
+    bus = get_event_bus_class(kind)(settings, metrics)
+    host = RuntimeHost(definition, runtime, configs, bus, metrics)
+    install_observability(host, bus, metrics, logs=logs or log_format(env))
+    return host
 
 
 def faust_app(host: RuntimeHost) -> faust.App:

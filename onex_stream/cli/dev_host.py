@@ -47,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("WARNING: dev/test runtime host; never use it in production", file=sys.stderr)
     if args.input is None:
-        return run_worker(args.contract, args.log_level, None)
+        return run_worker(args.contract, args.log_level, None, human_logs=True)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     lines = _read_lines(sys.stdin if args.input == "-" else Path(args.input))
     try:
-        host = build_host(args.contract, bus_overrides=DEV_BUS)
+        host = build_host(args.contract, bus_overrides=DEV_BUS, logs="human")
     except RuntimeHostError as error:
         print(f"cannot start: {error.message}", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ import sys
 
 import faust
 
-from onex_stream.bootstrap import build_host, faust_app
+from onex_stream.bootstrap import LogFormat, build_host, faust_app
 from onex_stream.core.errors import RuntimeHostError
 
 
@@ -23,11 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     return run_worker(args.contract, args.log_level, args.web_port)
 
 
-def run_worker(contract: str, log_level: str, web_port: int | None) -> int:
+def run_worker(
+    contract: str, log_level: str, web_port: int | None, *, human_logs: bool = False
+) -> int:
     """Build the host and run it as a Faust worker; returns the exit code."""
     overrides: dict[str, object] = {} if web_port is None else {"web_port": web_port}
     try:
-        app = faust_app(build_host(contract, bus_overrides=overrides))
+        logs: LogFormat | None = "human" if human_logs else None
+        app = faust_app(build_host(contract, bus_overrides=overrides, logs=logs))
     except RuntimeHostError as error:
         print(f"cannot start: {error.message}", file=sys.stderr)
         return 1

@@ -75,6 +75,7 @@ async def running_host(
         clock=clock,
         extra_handlers=extra_handlers,
         bus_overrides={**overrides, **bus_overrides},
+        logs="as-is",
     )
     await host.bus.start_consuming()
     try:

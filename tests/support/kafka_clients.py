@@ -37,15 +37,43 @@ def command(n: int, **fields: Any) -> dict[str, Any]:
     }
 
 
-async def produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes]) -> None:
-    """Produce every value (acks=all) and wait until all are acknowledged."""
+async def produce(
+    bootstrap: str, topic: str, values: list[bytes], keys: list[bytes], *, batched: bool = True
+) -> None:
+    """Produce every value (acks=all) and wait until all are acknowledged.
+
+    ``batched=False`` sends one record per request: tansu 0.6 under-reports its log
+    end offsets (ListOffsets) after multi-record batches, not after single records.
+    """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
+        if not batched:
+            for value, key in zip(values, keys, strict=True):
+                await producer.send_and_wait(topic, value, key=key)
+            return
         sends = [await producer.send(topic, v, key=k) for v, k in zip(values, keys, strict=True)]
         await asyncio.gather(*sends)
     finally:
         await producer.stop()
+
+
+async def record_counts(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    """Records per partition, counted by reading the topic (not from broker offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        counts = dict.fromkeys(range(partitions), 0)
+        while True:
+            batch = await consumer.getmany(timeout_ms=300)
+            if not batch:
+                return counts
+            for tp, records in batch.items():
+                counts[tp.partition] += len(records)
+    finally:
+        await consumer.stop()
 
 
 async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:

@@ -29,6 +29,12 @@ class ModelEndpointSettings(_Strict):
     port: int = Field(default=6066, ge=0, le=65535)
 
 
+class ModelMetricsSettings(ModelEndpointSettings):
+    """``/metrics``; lag and handler gauges are refreshed every ``refresh_seconds``."""
+
+    refresh_seconds: float = Field(default=5.0, gt=0, le=5.0)
+
+
 class ModelRuntimeSection(_Strict):
     """The ``runtime`` section of a runtime host contract."""
 
@@ -43,7 +49,7 @@ class ModelRuntimeSection(_Strict):
     max_concurrent_operations: int = Field(default=1, ge=1, le=10000)
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
     health: ModelEndpointSettings = Field(default_factory=ModelEndpointSettings)
-    metrics: ModelEndpointSettings = Field(default_factory=ModelEndpointSettings)
+    metrics: ModelMetricsSettings = Field(default_factory=ModelMetricsSettings)
 
     @property
     def consumer_group(self) -> str:

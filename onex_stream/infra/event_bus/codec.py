@@ -17,9 +17,14 @@ DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class DecodeFailure:
-    """A record that is not a valid envelope, with the ids it still carries."""
+    """A record that is not a valid envelope, with the ids it still carries.
+
+    ``reason`` is one of a few fixed words (a metric label): no_value, not_json,
+    not_object, too_large, invalid_envelope.
+    """
 
     error: EnvelopeValidationError
+    reason: str
     correlation_id: UUID | None = None
     envelope_id: UUID | None = None
 
@@ -34,7 +39,7 @@ def decode_envelope(
 ) -> ModelOnexEnvelope | DecodeFailure:
     """Decode one record value (plain UTF-8 JSON) into an envelope, or say why not."""
     if raw is None:
-        return DecodeFailure(EnvelopeValidationError("record has no value"))
+        return DecodeFailure(EnvelopeValidationError("record has no value"), "no_value")
     invalid: ValidationError | None = None
     if len(raw) <= max_bytes:
         try:
@@ -48,11 +53,15 @@ def _diagnose(raw: bytes, max_bytes: int, invalid: ValidationError | None) -> De
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return DecodeFailure(EnvelopeValidationError(f"record value is not JSON: {exc}"))
+        return DecodeFailure(
+            EnvelopeValidationError(f"record value is not JSON: {exc}"), "not_json"
+        )
     if not isinstance(data, dict):
         kind = type(data).__name__
-        return DecodeFailure(EnvelopeValidationError(f"envelope must be a JSON object, not {kind}"))
+        error = EnvelopeValidationError(f"envelope must be a JSON object, not {kind}")
+        return DecodeFailure(error, "not_object")
     correlation_id, envelope_id = _uuid(data, "correlation_id"), _uuid(data, "envelope_id")
+    reason = "too_large" if invalid is None else "invalid_envelope"
     if invalid is None:
         message = f"envelope of {len(raw)} bytes exceeds the limit of {max_bytes} bytes"
         details: dict[str, Any] = {"size_bytes": len(raw), "max_bytes": max_bytes}
@@ -72,7 +81,7 @@ def _diagnose(raw: bytes, max_bytes: int, invalid: ValidationError | None) -> De
         operation=_str(data, "operation"),
         details=details,
     )
-    return DecodeFailure(error, correlation_id, envelope_id)
+    return DecodeFailure(error, reason, correlation_id, envelope_id)
 
 
 def _uuid(data: dict[str, Any], key: str) -> UUID | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from onex_stream.infra.event_bus.records import (
     response_record,
 )
 from onex_stream.infra.event_bus.settings import BusSettings
+from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.spi.event_bus import (
     EnvelopeCallback,
     InvalidCallback,
@@ -48,8 +49,9 @@ class _Route:
 class FaustEventBus(ProtocolEventBus):
     """The event bus of a runtime host, on any Faust broker (``memory://``, Kafka)."""
 
-    def __init__(self, settings: BusSettings) -> None:
+    def __init__(self, settings: BusSettings, metrics: HostMetrics) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.app = HostApp(
             settings.app_id,
             broker=settings.broker_url,
@@ -129,6 +131,12 @@ class FaustEventBus(ProtocolEventBus):
         """Publish one envelope keyed by correlation_id; returns once acknowledged."""
         await (await self._send(response_record(envelope, topic)))
 
+    def in_flight(self) -> int:
+        """Envelopes fetched and not yet acked: Faust's pending-ack set, which is also
+        what it waits for on shutdown (private, but the one true count)."""
+        pending: Sized = getattr(self.app.consumer, "_unacked_messages", ())
+        return len(pending)
+
     async def health_check(self) -> dict[str, Any]:
         """Healthy while the app runs and the consumer holds partitions."""
         running = self.app.started and not self.app.should_stop
@@ -159,6 +167,7 @@ class FaustEventBus(ProtocolEventBus):
             return [response_record(await route.callback(decoded), route.event_topic)]
         message = event.message
         origin = Origin(message.topic, message.partition, message.offset)
+        self.metrics.dead_letters.labels(route.dead_letter_topic, decoded.reason).inc()
         records = [
             dead_letter_record(
                 route.dead_letter_topic, message.key, event.value, decoded.error, origin

@@ -12,6 +12,8 @@ from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EnvelopeValidationError
 from onex_stream.core.runtime import NodeRuntime
+from onex_stream.infra.observability.log_context import envelope_context
+from onex_stream.infra.observability.metrics import UNKNOWN, HostMetrics
 from onex_stream.spi import ProtocolEventBus
 
 logger = logging.getLogger(__name__)
@@ -31,10 +33,12 @@ class RuntimeHost:
         runtime: NodeRuntime,
         handler_configs: Mapping[EnumHandlerType, Mapping[str, Any]],
         bus: ProtocolEventBus,
+        metrics: HostMetrics,
     ) -> None:
         self.definition = definition
         self.runtime = runtime
         self.bus = bus
+        self.metrics = metrics
         self._handler_configs = handler_configs
         self._started = False
         for subscription in definition.contract.runtime.subscriptions:
@@ -63,10 +67,17 @@ class RuntimeHost:
         logger.info("RuntimeHost stopped: %s", self.runtime.name)
 
     async def handle(self, envelope: ModelOnexEnvelope) -> ModelOnexEnvelope:
-        """Answer a command: assign a correlation_id if missing, then route it."""
+        """Answer a command: assign a correlation_id if missing, then route it.
+
+        Log records made meanwhile carry the envelope's ids; the outcome is counted.
+        """
         if envelope.correlation_id is None:
             envelope = envelope.model_copy(update={"correlation_id": self.runtime.responses.ids()})
-        return await self.runtime.route_envelope(envelope)
+        node = self._node_label(envelope)
+        with envelope_context(envelope, node):
+            response = await self.runtime.route_envelope(envelope)
+        self._count(node, envelope.handler_type, envelope.operation, response)
+        return response
 
     async def handle_invalid(
         self,
@@ -77,9 +88,33 @@ class RuntimeHost:
         """Answer an undecodable command with ENVELOPE_VALIDATION_ERROR."""
         correlation_id = correlation_id or self.runtime.responses.ids()
         error.correlation_id = correlation_id
-        return self.runtime.responses.failure_for_undecoded(
+        response = self.runtime.responses.failure_for_undecoded(
             error,
             source_node=self.runtime.name,
             correlation_id=correlation_id,
             causation_id=envelope_id,
         )
+        self._count(UNKNOWN, None, None, response)
+        return response
+
+    def _node_label(self, envelope: ModelOnexEnvelope) -> str:
+        nodes, target = self.runtime.nodes, envelope.target_node
+        if target is None:
+            return next(iter(nodes)) if len(nodes) == 1 else UNKNOWN
+        return target if target in nodes else UNKNOWN
+
+    def _count(
+        self,
+        node: str,
+        handler_type: EnumHandlerType | None,
+        operation: str | None,
+        response: ModelOnexEnvelope,
+    ) -> None:
+        handler = self.runtime.handlers.get(handler_type) if handler_type else None
+        known = handler is not None and operation in handler.supported_operations
+        self.metrics.envelopes.labels(
+            node,
+            handler.handler_type.value if handler else UNKNOWN,
+            operation if known else UNKNOWN,
+            response.error.code if response.error else "success",
+        ).inc()

@@ -8,7 +8,7 @@ dev/test entry point passes them as ``extra`` classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from onex_stream.core.contracts import ModelHandlerBindingConfig
@@ -60,16 +60,18 @@ def register_handlers_from_config(
     runtime: NodeRuntime,
     bindings: Sequence[ModelHandlerBindingConfig],
     extra: Mapping[EnumHandlerType, HandlerClass] | None = None,
+    wrap: Callable[[HandlerPort], HandlerPort] | None = None,
 ) -> dict[EnumHandlerType, dict[str, Any]]:
     """Instantiate and register every enabled handler; returns their init configs.
 
-    Duplicate types are refused by ``NodeRuntime.register_handler``.
+    ``wrap`` decorates each handler (instrumentation). Duplicate types are refused
+    by ``NodeRuntime.register_handler``.
     """
     configs: dict[EnumHandlerType, dict[str, Any]] = {}
     for binding in bindings:
         if not binding.enabled:
             continue
         handler = get_handler_class(binding.type, extra)()
-        runtime.register_handler(handler)
+        runtime.register_handler(wrap(handler) if wrap else handler)
         configs[binding.type] = binding.config.handler_settings()
     return configs

@@ -16,22 +16,15 @@ TOPICS = [f"onex.groups.orders.{signal}.v1" for signal in ("cmd", "evt", "error"
 
 def assignment(worker: WorkerProcess, after: int = 0) -> set[int]:
     """Partitions of the first assignment logged at or after line ``after``."""
-    index = worker.wait_for("Setting newly assigned partitions", after=after)
-    for line in worker.lines[index : index + 8]:
-        if match := re.search(r"onex\.groups\.orders\.cmd\.v1\s*\|\s*\{([^}]*)\}", line):
-            return set().union(*(_expand(part) for part in match.group(1).split(",")))
-    return set()
+    line = worker.lines[worker.wait_for("Setting newly assigned partitions", after=after)]
+    pattern = r"topic='onex\.groups\.orders\.cmd\.v1', partition=(\d+)"
+    return {int(p) for p in re.findall(pattern, line)}
 
 
 def latest_assignment(worker: WorkerProcess) -> set[int]:
     """Partitions of the worker's most recent assignment."""
     starts = [i for i, line in enumerate(worker.lines) if "Setting newly assigned" in line]
     return assignment(worker, after=starts[-1]) if starts else set()
-
-
-def _expand(part: str) -> set[int]:
-    low, _, high = part.strip().partition("-")
-    return set(range(int(low), int(high or low) + 1))
 
 
 async def test_two_workers_split_partitions_and_a_killed_one_loses_nothing(

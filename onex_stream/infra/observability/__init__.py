@@ -1,0 +1,1 @@
+"""Observability: JSON logs with envelope context, Prometheus metrics, health, status page."""

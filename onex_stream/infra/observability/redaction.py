@@ -1,0 +1,31 @@
+"""Log redaction: no secrets, no URL credentials, no forged lines (CR/LF neutralised)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
+_SECRET_PAIR = re.compile(
+    r"(?P<key>[\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization)[\w-]*)"
+    r"(?P<sep>['\"]?\s*[:=]\s*['\"]?)(?:bearer\s+)?(?P<value>[^\s'\",;&}]+)",
+    re.IGNORECASE,
+)
+_LINE_BREAKS = str.maketrans({"\r": "\\r", "\n": "\\n"})
+
+
+def redact(text: str) -> str:
+    """``text`` with URL userinfo and ``secret=value`` pairs masked, CR/LF escaped."""
+    text = _URL_USERINFO.sub(r"\g<scheme>***@", text)
+    text = _SECRET_PAIR.sub(r"\g<key>\g<sep>***", text)
+    return text.translate(_LINE_BREAKS)
+
+
+class RedactionFilter(logging.Filter):
+    """Renders each record's message once, redacted (on the handler, for every logger)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the message with its redacted rendering; never drops the record."""
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
