@@ -30,10 +30,12 @@ class RunningHost:
     broker: MemoryBroker
     subscription: ModelSubscription
 
-    def send(self, value: dict[str, Any] | bytes, key: bytes | None = None) -> tuple[int, int]:
+    def send(
+        self, value: dict[str, Any] | bytes, key: bytes | None = None, partition: int | None = None
+    ) -> tuple[int, int]:
         """Append a command (a dict is JSON-encoded) to the command topic."""
         raw = value if isinstance(value, bytes) else json.dumps(value).encode()
-        return self.broker.append(self.subscription.input, raw, key=key)
+        return self.broker.append(self.subscription.input, raw, key=key, partition=partition)
 
     async def responses(self, count: int, seconds: float = 5.0) -> list[ModelOnexEnvelope]:
         """Wait for ``count`` responses on the event topic; all of them, decoded."""
