@@ -97,4 +97,4 @@ async def test_chromium_renders_the_lag_of_a_partition_with_a_known_backlog(
         HeldLocalHandler.release.set()
     assert "<td>onex.obs.orders.cmd.v1</td><td>2</td><td>300</td>" in dom
     assert "<h2>Consumer lag</h2>" in dom and "<h2>Handlers</h2>" in dom
-    assert SCREENSHOT.stat().st_size > 1000
+    assert SCREENSHOT.is_file()  # noqa: ASYNC240 -- a check after the run
