@@ -13,8 +13,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/omnibase-runtime-validate-contract contracts/
-	$(VENV)/bin/omninode-runtime-host-dev contracts/runtime/dev_demo_host.yaml \
-		--input contracts/samples/demo_commands.jsonl
+	$(PY) -m onex_stream.cli.demo
 
 archcheck: $(STAMP)
 	$(PY) tests/architecture/archcheck.py .
@@ -36,7 +35,10 @@ unit: $(STAMP)
 test: check unit
 
 bench: $(STAMP)
-	$(PY) tests/benchmarks/bench_inmemory_host.py
+	$(PY) -m tests.benchmarks.bench_inmemory_host
+	$(PY) -m tests.benchmarks.bench_kafka
+	$(PY) -m tests.benchmarks.bench_handlers
+	$(PY) -m tests.benchmarks.bench_metrics_scrape
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tcp_proxy import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DEMO = REPO / "contracts" / "runtime" / "dev_demo_host.yaml"
@@ -133,3 +135,25 @@ async def test_dev_host_refuses_prod() -> None:
     output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 1
     assert "refuses to run with ONEX_ENV=prod" in output.decode()
+
+
+async def test_the_readme_demo_does_real_http_and_sql_work() -> None:
+    port = str(free_port())
+    process = await start(
+        sys.executable, "-m", "onex_stream.cli.demo", "--port", port, env=environ()
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert f"status page: http://127.0.0.1:{port}/status" in text
+    assert "21 commands in, 23 answers out:" in text
+    lines = text.splitlines()
+    for operation, expected in (
+        ("http.get", '{"status_code": 200'),
+        ("db.transaction", '{"status": "COMMIT"'),
+        ("db.query", '{"rows": [{"id": "42", "name": "User 42", "plan": "pro"}]'),
+    ):
+        assert any(
+            f"user_directory_effect  {operation}" in line and expected in line for line in lines
+        ), operation
+    assert "HANDLER_NOT_FOUND" in text and "DEAD LETTER" in text

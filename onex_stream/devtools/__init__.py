@@ -1,0 +1,1 @@
+"""Development tools (the demo, test servers); never imported by the runtime host."""
