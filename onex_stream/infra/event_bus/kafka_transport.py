@@ -1,8 +1,10 @@
-"""``kafka-idempotent://``: Faust's aiokafka transport with an idempotent producer.
+"""Faust's aiokafka transport with prompt resumption and, optionally, idempotence.
 
-Faust enables idempotence only for exactly-once processing; the runtime host wants
-it for at-least-once too (no duplicates from producer retries). Use it with brokers
-that support ``InitProducerId`` (Kafka >= 0.11; not the tansu test broker).
+``onex-kafka://`` resumes fetching as soon as a full buffer drains (see
+``prompt_resume``); ``onex-kafka-idempotent://`` also enables the idempotent
+producer. Faust enables idempotence only for exactly-once processing; the host
+wants it for at-least-once too (no duplicates from producer retries). Use it with
+brokers that support ``InitProducerId`` (Kafka >= 0.11; not the tansu test broker).
 """
 
 from __future__ import annotations
@@ -11,6 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka
+
+from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
+
+
+class PromptConsumer(PromptResumeMixin, aiokafka.Consumer):
+    """aiokafka consumer that resumes fetching as soon as a buffer drains."""
 
 
 class IdempotentProducer(aiokafka.Producer):
@@ -21,6 +29,12 @@ class IdempotentProducer(aiokafka.Producer):
 
 
 class Transport(aiokafka.Transport):
-    """Faust's aiokafka transport, producing idempotently."""
+    """Faust's aiokafka transport with the prompt consumer."""
+
+    Consumer = PromptConsumer
+
+
+class IdempotentTransport(Transport):
+    """The same, producing idempotently."""
 
     Producer = IdempotentProducer

@@ -68,7 +68,7 @@ class BusSettings:
 
 def _kafka_values(config: ModelEventBusSettings, env: Mapping[str, str]) -> dict[str, Any]:
     servers = [s.strip() for s in (config.bootstrap_servers or "localhost:9092").split(",")]
-    scheme = "kafka-idempotent" if config.idempotence else "kafka"
+    scheme = "onex-kafka-idempotent" if config.idempotence else "onex-kafka"
     return {
         "broker_url": ";".join(f"{scheme}://{server}" for server in servers),
         "bootstrap_servers": ",".join(servers),

@@ -49,7 +49,7 @@ async def test_a_slow_handler_keeps_in_flight_envelopes_bounded_and_the_backlog_
         domain="pressure",
         create_topics=False,
         concurrency=50,
-        max_inflight=200,
+        max_inflight=1000,
     )
     host = build_host(
         path,
@@ -75,9 +75,9 @@ async def test_a_slow_handler_keeps_in_flight_envelopes_bounded_and_the_backlog_
             await app.stop()
     print(
         f"\n20,000 envelopes behind a 5 ms handler: max in flight {max(in_flight)} "
-        f"(bound 200), RSS {memory[len(memory) // 10]:.0f} -> {memory[-1]:.0f} MiB"
+        f"(bound 1000), RSS {memory[len(memory) // 10]:.0f} -> {memory[-1]:.0f} MiB"
     )
-    assert max(in_flight) <= 200
+    assert max(in_flight) <= 1000
     assert memory[-1] - memory[len(memory) // 10] < 40
     assert reader.duplicates == 0
 

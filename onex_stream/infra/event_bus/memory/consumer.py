@@ -11,6 +11,8 @@ from faust.transport import consumer as faust_consumer
 from faust.types import TP, ConsumerMessage
 from faust.types.transports import PartitionerT
 
+from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
+
 from .assignment import assign_all
 from .broker import MemoryBroker, Record
 from .partitioner import choose_partition
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_POLL_RECORDS = 500
 
 
-class MemoryConsumer(faust_consumer.Consumer):
+class MemoryConsumer(PromptResumeMixin, faust_consumer.Consumer):
     """Faust consumer owning every partition of its subscribed topics.
 
     Commits are stored per (group = ``app.conf.id``, TP). A fetch position advances only when
