@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,28 +44,43 @@ io_operations:
 """
 
 
-@pytest.fixture
-async def observed(
-    tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
-) -> AsyncIterator[tuple[RunningHost, httpx.AsyncClient]]:
+def write_layout(tmp_path: Path) -> Path:
+    """The runtime contract and its node under ``tmp_path``; the contract's path."""
     (tmp_path / "runtime").mkdir()
     (tmp_path / "nodes").mkdir()
     (tmp_path / "nodes" / "echo_node.yaml").write_text(NODE)
     (tmp_path / "runtime" / "host.yaml").write_text(RUNTIME)
+    return tmp_path / "runtime" / "host.yaml"
+
+
+@asynccontextmanager
+async def observed_host(
+    tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
+) -> AsyncIterator[tuple[RunningHost, httpx.AsyncClient, str]]:
+    """A held-back host serving its web pages; (host, HTTP client, base URL)."""
     HeldLocalHandler.reset()
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     async with (
         running_host(
-            tmp_path / "runtime" / "host.yaml",
+            write_layout(tmp_path),
             ids=ids,
             clock=clock,
             extra_handlers={EnumHandlerType.LOCAL: HeldLocalHandler},
             web_enabled=True,
             web_port=port,
         ) as host,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        httpx.AsyncClient(base_url=url) as client,
     ):
         await wait_until(lambda: ready(client))
+        yield host, client, url
+
+
+@pytest.fixture
+async def observed(
+    tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
+) -> AsyncIterator[tuple[RunningHost, httpx.AsyncClient]]:
+    async with observed_host(tmp_path, ids, clock) as (host, client, _):
         yield host, client
 
 
@@ -216,12 +232,8 @@ async def test_readiness_follows_handler_health(
 
 
 async def test_readiness_is_503_before_partitions_are_assigned(tmp_path: Path) -> None:
-    (tmp_path / "runtime").mkdir()
-    (tmp_path / "nodes").mkdir()
-    (tmp_path / "nodes" / "echo_node.yaml").write_text(NODE)
-    (tmp_path / "runtime" / "host.yaml").write_text(RUNTIME)
     host = build_host(
-        tmp_path / "runtime" / "host.yaml",
+        write_layout(tmp_path),
         env={"ONEX_ENV": "test"},
         bus_overrides={"web_enabled": False, "broker_url": "memory://unassigned"},
     )

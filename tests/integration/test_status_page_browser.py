@@ -6,15 +6,11 @@ import asyncio
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
 
-from onex_stream.core.enums import EnumHandlerType
-from tests.integration.test_observability import NODE, RUNTIME, samples, value, wait_until
+from tests.integration.test_observability import command, observed_host, samples, value, wait_until
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.held_handler import HeldLocalHandler
-from tests.support.hosts import running_host
-from tests.support.tcp_proxy import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = Path("/tmp/onex-status-page.png")  # kept for the issue note
@@ -46,54 +42,20 @@ async def chromium(*args: str, profile: Path) -> bytes:
 async def test_chromium_renders_the_lag_of_a_partition_with_a_known_backlog(
     tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
 ) -> None:
-    (tmp_path / "runtime").mkdir()
-    (tmp_path / "nodes").mkdir()
-    (tmp_path / "nodes" / "echo_node.yaml").write_text(NODE)
-    (tmp_path / "runtime" / "host.yaml").write_text(RUNTIME)
-    HeldLocalHandler.reset()
-    port = free_port()
-    async with running_host(
-        tmp_path / "runtime" / "host.yaml",
-        ids=ids,
-        clock=clock,
-        extra_handlers={EnumHandlerType.LOCAL: HeldLocalHandler},
-        web_enabled=True,
-        web_port=port,
-    ) as host:
+    async with observed_host(tmp_path, ids, clock) as (host, client, url):
         for n in range(300):
-            host.send(
-                {
-                    "envelope_id": f"00000000-0000-0000-0000-{n:012d}",
-                    "source_node": "c",
-                    "handler_type": "local",
-                    "operation": "local.echo",
-                },
-                partition=2,
-            )
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url) as client:
+            host.send(command(n), partition=2)
 
-            async def backlog_visible() -> bool:
-                found = await samples(client)
-                return (
-                    value(
-                        found,
-                        "onex_consumer_lag",
-                        group="observed_host",
-                        topic=host.subscription.input,
-                        partition="2",
-                    )
-                    == 300
-                )
+        async def backlog_visible() -> bool:
+            found = await samples(client)
+            lag = value(found, "onex_consumer_lag", group="observed_host",
+                        topic=host.subscription.input, partition="2")  # fmt: skip
+            return lag == 300
 
-            await wait_until(backlog_visible)
+        await wait_until(backlog_visible)
         dom = (await chromium("--dump-dom", f"{url}/status", profile=tmp_path / "p1")).decode()
-        await chromium(
-            f"--screenshot={SCREENSHOT}",
-            "--window-size=1000,900",
-            f"{url}/status",
-            profile=tmp_path / "p2",
-        )
+        await chromium(f"--screenshot={SCREENSHOT}", "--window-size=1000,900", f"{url}/status",
+                       profile=tmp_path / "p2")  # fmt: skip
         HeldLocalHandler.release.set()
     assert "<td>onex.obs.orders.cmd.v1</td><td>2</td><td>300</td>" in dom
     assert "<h2>Consumer lag</h2>" in dom and "<h2>Handlers</h2>" in dom

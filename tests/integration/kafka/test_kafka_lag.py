@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-import faust
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
@@ -25,7 +25,7 @@ from tests.support.kafka_clients import (
 )
 from tests.support.tcp_proxy import free_port
 
-TOPICS = [f"onex.lag.orders.{signal}.v1" for signal in ("cmd", "evt", "error")]
+SIGNALS = ("cmd", "evt", "error")
 
 
 async def lag_gauges(client: httpx.AsyncClient) -> dict[int, float]:
@@ -51,21 +51,36 @@ async def broker_backlog(bootstrap: str, group: str, topic: str) -> dict[int, fl
     return {tp.partition: ends[tp] - committed.get(tp.partition, 0) for tp in tps}
 
 
-async def held_host(path: Path, port: int) -> faust.App:
+@asynccontextmanager
+async def held_host(
+    kafka: TansuBroker, contract: ContractFactory, domain: str, *, batched: bool
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """A host on ``onex.<domain>.orders.*`` whose handler is held, with 1,000 envelopes
+    produced to it; yields an HTTP client of its web server and the command topic."""
+    topic = f"onex.{domain}.orders.cmd.v1"
+    await create_topics(kafka.bootstrap, [topic.replace("cmd", s) for s in SIGNALS], 4)
+    path = contract(kafka.bootstrap, group=domain, domain=domain, create_topics=False,
+                    extra="  metrics: {refresh_seconds: 0.1}\n")  # fmt: skip
     HeldLocalHandler.reset()
-    host = build_host(
-        path,
-        env={"ONEX_ENV": "test"},
-        logs="as-is",
-        bus_overrides={"web_port": port},
-        extra_handlers={EnumHandlerType.LOCAL: HeldLocalHandler},
-    )
+    port = free_port()
+    host = build_host(path, env={"ONEX_ENV": "test"}, logs="as-is",
+                      bus_overrides={"web_port": port},
+                      extra_handlers={EnumHandlerType.LOCAL: HeldLocalHandler})  # fmt: skip
     app = faust_app(host)
     await app.start()
-    async with asyncio.timeout(30):
-        while len(app.consumer.assignment()) < 4:  # noqa: ASYNC110 -- group join
-            await asyncio.sleep(0.05)
-    return app
+    try:
+        async with asyncio.timeout(30):
+            while len(app.consumer.assignment()) < 4:  # noqa: ASYNC110 -- group join
+                await asyncio.sleep(0.05)
+        commands = [command(n) for n in range(1000)]
+        values = [json.dumps(c).encode() for c in commands]
+        keys = [c["correlation_id"].encode() for c in commands]
+        await produce(kafka.bootstrap, topic, values, keys, batched=batched)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            yield client, topic
+    finally:
+        HeldLocalHandler.release.set()
+        await app.stop()
 
 
 async def gauges_settle_at(client: httpx.AsyncClient, expected: dict[int, float]) -> None:
@@ -78,35 +93,13 @@ async def test_lag_gauge_equals_the_true_backlog_while_the_handler_is_held(
     kafka: TansuBroker, contract: ContractFactory
 ) -> None:
     """1,000 envelopes wait: the gauge equals the broker's offsets and a record count."""
-    topics = [t.replace(".lag.", ".lagtrue.") for t in TOPICS]
-    await create_topics(kafka.bootstrap, topics, partitions=4)
-    path = contract(
-        kafka.bootstrap,
-        group="lagtrue",
-        domain="lagtrue",
-        create_topics=False,
-        extra="  metrics: {refresh_seconds: 0.1}\n",
-    )
-    port = free_port()
-    app = await held_host(path, port)
-    commands = [command(n) for n in range(1000)]
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            await produce(
-                kafka.bootstrap,
-                topics[0],
-                [json.dumps(c).encode() for c in commands],
-                [c["correlation_id"].encode() for c in commands],
-                batched=False,
-            )
-            counted = await record_counts(kafka.bootstrap, topics[0], 4)
-            assert sum(counted.values()) == 1000
-            assert await broker_backlog(kafka.bootstrap, "lagtrue", topics[0]) == counted
-            await gauges_settle_at(client, counted)  # nothing committed: lag = records
-            HeldLocalHandler.release.set()
-            await gauges_settle_at(client, dict.fromkeys(range(4), 0))
-    finally:
-        await app.stop()
+    async with held_host(kafka, contract, "lagtrue", batched=False) as (client, topic):
+        counted = await record_counts(kafka.bootstrap, topic, 4)
+        assert sum(counted.values()) == 1000
+        assert await broker_backlog(kafka.bootstrap, "lagtrue", topic) == counted
+        await gauges_settle_at(client, counted)  # nothing committed: lag = records
+        HeldLocalHandler.release.set()
+        await gauges_settle_at(client, dict.fromkeys(range(4), 0))
 
 
 async def test_lag_gauge_follows_the_brokers_offsets_even_when_tansu_under_reports(
@@ -117,33 +110,12 @@ async def test_lag_gauge_follows_the_brokers_offsets_even_when_tansu_under_repor
     The gauge reports what the broker says (as it would on Kafka); the record count
     shows the difference. If this test starts failing, tansu fixed its bug.
     """
-    await create_topics(kafka.bootstrap, TOPICS, partitions=4)
-    path = contract(
-        kafka.bootstrap,
-        group="lag",
-        domain="lag",
-        create_topics=False,
-        extra="  metrics: {refresh_seconds: 0.1}\n",
-    )
-    port = free_port()
-    app = await held_host(path, port)
-    commands = [command(n) for n in range(1000)]
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            await produce(
-                kafka.bootstrap,
-                TOPICS[0],
-                [json.dumps(c).encode() for c in commands],
-                [c["correlation_id"].encode() for c in commands],
-            )
-            reported = await broker_backlog(kafka.bootstrap, "lag", TOPICS[0])
-            counted = await record_counts(kafka.bootstrap, TOPICS[0], 4)
-            await gauges_settle_at(client, reported)
-            print(
-                f"\ntansu after batched produce: ListOffsets says {sum(reported.values())}, "
-                f"the topic holds {sum(counted.values())} records"
-            )
-            assert sum(counted.values()) == 1000 > sum(reported.values())
-    finally:
-        HeldLocalHandler.release.set()
-        await app.stop()
+    async with held_host(kafka, contract, "lag", batched=True) as (client, topic):
+        reported = await broker_backlog(kafka.bootstrap, "lag", topic)
+        counted = await record_counts(kafka.bootstrap, topic, 4)
+        await gauges_settle_at(client, reported)
+        print(
+            f"\ntansu after batched produce: ListOffsets says {sum(reported.values())}, "
+            f"the topic holds {sum(counted.values())} records"
+        )
+        assert sum(counted.values()) == 1000 > sum(reported.values())
