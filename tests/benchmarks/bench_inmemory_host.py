@@ -29,10 +29,10 @@ from typing import Any
 import faust
 
 from onex_stream.bootstrap import build_host, faust_app
-from onex_stream.core.handlers.local import LocalHandler
 from onex_stream.infra.event_bus.codec import decode_envelope
 from onex_stream.infra.event_bus.memory import get_broker, reset_brokers
 from onex_stream.infra.event_bus.records import response_record
+from onex_stream.infra.observability.instrumented_handler import InstrumentedHandler
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "contracts" / "runtime" / "dev_demo_host.yaml"
@@ -165,8 +165,9 @@ def _wall(perf: float) -> float:
 async def routing_overhead(n: int) -> list[float]:
     """Seconds per envelope for decode -> route -> encode, minus the handler's own time."""
     host = build_host(DEMO, env={"ONEX_ENV": "test"}, bus_overrides=QUIET)
-    handler = host.runtime.handlers[next(iter(host.runtime.handlers))]
-    assert isinstance(handler, LocalHandler)
+    instrumented = host.runtime.handlers[next(iter(host.runtime.handlers))]
+    assert isinstance(instrumented, InstrumentedHandler)
+    handler = instrumented.inner  # the handler's own time, without the metrics wrapper
     spent = [0.0]
     execute = handler.execute
 
