@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 from faust.types import TP
@@ -21,6 +22,8 @@ from onex_stream.infra.observability.status_page import StatusPage
 from onex_stream.infra.observability.web import add_health_pages, add_metrics_page
 from onex_stream.infra.runtime.host import RuntimeHost
 
+logger = logging.getLogger(__name__)
+
 
 def install_observability(
     host: RuntimeHost,
@@ -28,7 +31,7 @@ def install_observability(
     metrics: HostMetrics,
     *,
     logs: Literal["json", "human", "as-is"] = "json",
-) -> LagMonitor:
+) -> None:
     """Wire logs, the periodic refresh of lag and handler gauges, and the enabled pages."""
     runtime = host.definition.contract.runtime
     app = bus.app
@@ -41,24 +44,26 @@ def install_observability(
             configure_logging(runtime.name, human=logs == "human")
 
     async def refresh() -> None:
-        assigned = [(tp.topic, tp.partition) for tp in _assignment(health)]
-        await lag.refresh(tp for tp in assigned if tp[0] in commands)
-        for name, report in (await health.handlers()).items():
-            metrics.handler_up.labels(name).set(1 if report.get("healthy") else 0)
+        try:
+            assigned = [(tp.topic, tp.partition) for tp in _assignment(health)]
+            await lag.refresh(tp for tp in assigned if tp[0] in commands)
+            for name, report in (await health.handlers()).items():
+                metrics.handler_up.labels(name).set(1 if report.get("healthy") else 0)
+        except Exception:  # a gauge refresh must never stop the worker
+            logger.exception("metrics refresh failed; gauges keep their last values")
 
     async def close() -> None:
         await lag.source.close()
 
-    bus.app.startup_hooks.insert(0, configure_logs)
-    bus.app.ready_hooks.append(refresh)
-    bus.app.shutdown_hooks.append(close)
+    app.startup_hooks.insert(0, configure_logs)
+    app.ready_hooks.append(refresh)
+    app.shutdown_hooks.append(close)
     app.timer(runtime.metrics.refresh_seconds)(refresh)
     metrics.track_in_flight(bus.in_flight)
     if runtime.metrics.enabled:
         add_metrics_page(app, metrics)
     if runtime.health.enabled:
         add_health_pages(app, health, StatusPage(runtime.name, metrics.registry, lag))
-    return lag
 
 
 def _assignment(health: HostHealth) -> set[TP]:
