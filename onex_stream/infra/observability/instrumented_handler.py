@@ -17,7 +17,7 @@ class InstrumentedHandler:
 
     def __init__(self, inner: HandlerPort, metrics: HostMetrics) -> None:
         self.inner = inner
-        self._histogram = metrics.handler_latency
+        self._metrics = metrics
 
     @property
     def handler_type(self) -> EnumHandlerType:
@@ -44,8 +44,8 @@ class InstrumentedHandler:
         try:
             return await self.inner.execute(envelope)
         finally:
-            self._histogram.labels(self.handler_type.value, operation or UNKNOWN).observe(
-                time.perf_counter() - started
+            self._metrics.observe_latency(
+                self.handler_type.value, operation or UNKNOWN, time.perf_counter() - started
             )
 
     async def health_check(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.metadata import version
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -23,6 +24,8 @@ class HostMetrics:
     """
 
     def __init__(self) -> None:
+        self._envelope_children: dict[tuple[str, str, str, str], Any] = {}
+        self._latency_children: dict[tuple[str, str], Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.envelopes = Counter(
@@ -74,6 +77,22 @@ class HostMetrics:
         Gauge(
             "onex_build_info", "Version of onex_stream", ["version"], registry=r
         ).labels(version=version("onex_stream")).set(1)  # fmt: skip
+
+    def count_envelope(self, node: str, handler_type: str, operation: str, outcome: str) -> None:
+        """One answered envelope (label children are cached: this is the hot path)."""
+        key = (node, handler_type, operation, outcome)
+        child = self._envelope_children.get(key)
+        if child is None:
+            child = self._envelope_children[key] = self.envelopes.labels(*key)
+        child.inc()
+
+    def observe_latency(self, handler_type: str, operation: str, seconds: float) -> None:
+        """One handler ``execute`` duration."""
+        key = (handler_type, operation)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.handler_latency.labels(*key)
+        child.observe(seconds)
 
     def track_in_flight(self, count: Callable[[], int]) -> None:
         """Report ``count()`` as the in-flight gauge at every scrape."""

@@ -112,9 +112,10 @@ class RuntimeHost:
     ) -> None:
         handler = self.runtime.handlers.get(handler_type) if handler_type else None
         known = handler is not None and operation in handler.supported_operations
-        self.metrics.envelopes.labels(
+        operation_label = operation if operation is not None and known else UNKNOWN
+        self.metrics.count_envelope(
             node,
             handler.handler_type.value if handler else UNKNOWN,
-            operation if known else UNKNOWN,
+            operation_label,
             response.error.code if response.error else "success",
-        ).inc()
+        )
