@@ -101,6 +101,7 @@ def build_host(
     configs = register_handlers_from_config(
         runtime, runtime_section.handlers, classes, instrumented
     )
+    _warn_unapplied_policies(runtime_section.handlers)
     for node in definition.nodes:
         logger.info("Loading node: %s", node.name)
         runtime.register_node(node)
@@ -119,6 +120,27 @@ def faust_app(host: RuntimeHost) -> faust.App:
     if not isinstance(host.bus, FaustEventBus):
         raise TypeError(f"{type(host.bus).__name__} is not a Faust event bus")
     return host.bus.app
+
+
+def _warn_unapplied_policies(bindings: Sequence[ModelHandlerBindingConfig]) -> None:
+    """Retry, rate-limit and circuit-breaker settings validate but are not enforced yet."""
+    for binding in bindings:
+        config = binding.config
+        unapplied = [
+            name
+            for name, value in (
+                ("retry_policy", config.retry_policy),
+                ("rate_limit_per_second", config.rate_limit_per_second),
+                ("circuit_breaker", config.circuit_breaker),
+            )
+            if value is not None
+        ]
+        if unapplied:
+            logger.warning(
+                "handler %s: %s validated but not enforced by this version",
+                binding.type.value,
+                ", ".join(unapplied),
+            )
 
 
 def _check_topic_creation(runtime: ModelRuntimeSection, stage: EnumOnexEnv) -> None:

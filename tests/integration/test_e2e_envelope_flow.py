@@ -279,3 +279,25 @@ def test_a_malformed_contract_or_topic_fails_fast(contract: Path) -> None:
     contract.write_text(RUNTIME.replace("onex.test.orders.cmd.v1", "onex.admin.orders.cmd.v1"))
     with pytest.raises(ContractValidationError, match="reserved namespace"):
         build_host(contract, env={"ONEX_ENV": "test"})
+
+
+def test_policy_settings_that_are_not_enforced_yet_are_announced(
+    contract: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    contract.write_text(
+        RUNTIME.replace(
+            '    - type: "http"\n',
+            '    - type: "http"\n      config:\n        retry_policy: {max_retries: 2}\n'
+            "        rate_limit_per_second: 5\n",
+        )
+    )
+    build_host(
+        contract,
+        env={"ONEX_ENV": "test"},
+        extra_handlers={EnumHandlerType.HTTP: FailingHttpHandler},
+        logs="as-is",
+    )
+    assert (
+        "handler http: retry_policy, rate_limit_per_second validated but not enforced"
+        in caplog.text
+    )
