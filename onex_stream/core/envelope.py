@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,9 @@ SUPPORTED_ENVELOPE_MAJOR = 1
 ENVELOPE_VERSION = "1.0"
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 OPERATION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+#: Bounds that keep ``timestamp + ttl_seconds`` inside the calendar (no overflow).
+MAX_TTL_SECONDS = 366 * 24 * 3600
+LATEST_TIMESTAMP_YEAR = 8999
 
 
 class ModelErrorInfo(BaseModel):
@@ -49,7 +53,7 @@ class ModelOnexEnvelope(BaseModel):
     payload: dict[str, Any] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     timestamp: AwareDatetime | None = None
-    ttl_seconds: int | None = Field(default=None, gt=0)
+    ttl_seconds: int | None = Field(default=None, gt=0, le=MAX_TTL_SECONDS)
     is_response: bool = False
     success: bool | None = None
     error: ModelErrorInfo | None = None
@@ -65,6 +69,13 @@ class ModelOnexEnvelope(BaseModel):
                 f"unsupported envelope_version {value!r}: this runtime reads "
                 f"{SUPPORTED_ENVELOPE_MAJOR}.x"
             )
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _timestamp_within_calendar(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.year > LATEST_TIMESTAMP_YEAR:
+            raise ValueError(f"timestamp must be in year {LATEST_TIMESTAMP_YEAR} or earlier")
         return value
 
     @model_validator(mode="after")

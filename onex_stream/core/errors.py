@@ -16,6 +16,7 @@
         ├── HandlerConfigurationError      HANDLER_CONFIGURATION_ERROR
         ├── ContractValidationError        CONTRACT_VALIDATION_ERROR
         └── EventBusError                  EVENT_BUS_ERROR
+            └── ResponseTooLargeError      RESPONSE_TOO_LARGE
 
 Errors carry structured context (correlation_id, handler_type, operation,
 details) and never a stack trace: response envelopes are built from these fields.
@@ -45,6 +46,7 @@ class EnumErrorCode(StrEnum):
     HANDLER_CONFIGURATION_ERROR = "HANDLER_CONFIGURATION_ERROR"
     CONTRACT_VALIDATION_ERROR = "CONTRACT_VALIDATION_ERROR"
     EVENT_BUS_ERROR = "EVENT_BUS_ERROR"
+    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -161,6 +163,12 @@ class EventBusError(RuntimeHostError):
     """The event bus failed to publish or consume."""
 
     code = EnumErrorCode.EVENT_BUS_ERROR
+
+
+class ResponseTooLargeError(EventBusError):
+    """An answer is larger than the broker accepts; its payload was not sent."""
+
+    code = EnumErrorCode.RESPONSE_TOO_LARGE
 
 
 class ContractValidationError(RuntimeHostError):

@@ -21,6 +21,14 @@ def error_info(error: OnexError) -> ModelErrorInfo:
     )
 
 
+def without_payload(response: ModelOnexEnvelope, error: OnexError) -> ModelOnexEnvelope:
+    """The same response with its payload dropped and ``error`` reported instead
+    (for an answer that cannot be delivered as it is, e.g. too large)."""
+    return response.model_copy(
+        update={"payload": None, "success": False, "error": error_info(error)}
+    )
+
+
 class ResponseFactory:
     """Builds responses with injectable ids and clock.
 

@@ -42,6 +42,9 @@ def test_a_minimal_command_decodes_with_defaults() -> None:
         ({"operation": "GET"}, "operation"),
         ({"operation": None}, "needs handler_type and operation"),
         ({"ttl_seconds": 0}, "ttl_seconds"),
+        ({"ttl_seconds": 1e18}, "ttl_seconds"),
+        ({"ttl_seconds": 366 * 24 * 3600 + 1}, "ttl_seconds"),
+        ({"timestamp": "9999-12-31T23:59:59Z", "ttl_seconds": 60}, "year 8999 or earlier"),
         ({"timestamp": "2024-01-01T00:00:00"}, "timestamp"),
         ({"payload": [1, 2]}, "payload"),
         ({"source_node": ""}, "source_node"),
@@ -102,6 +105,7 @@ envelopes = st.builds(
     timestamp=st.none()
     | st.datetimes(
         min_value=datetime(1970, 1, 2),
+        max_value=datetime(8999, 12, 30),
         timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
     ),
     ttl_seconds=st.none() | st.integers(min_value=1, max_value=10**6),
@@ -128,3 +132,12 @@ def test_json_is_plain_utf8_with_string_uuids_and_rfc3339_timestamps() -> None:
     assert data["envelope_id"] == "00000000-0000-0000-0000-000000000001"
     assert data["timestamp"] == "2024-01-01T00:00:00Z"
     assert data["payload"] == {"name": "Zoë ☃"}
+
+
+def test_the_latest_timestamp_plus_the_longest_ttl_stays_in_the_calendar() -> None:
+    """The bounds documented on the envelope make ``timestamp + ttl`` overflow-free."""
+    envelope = ModelOnexEnvelope.from_json(
+        json.dumps({**BASE, "timestamp": "8999-12-31T23:59:59Z", "ttl_seconds": 366 * 24 * 3600})
+    )
+    assert envelope.timestamp is not None and envelope.ttl_seconds is not None
+    assert (envelope.timestamp + timedelta(seconds=envelope.ttl_seconds)).year < 9999

@@ -23,6 +23,7 @@ EXPECTED = {
     errors.SecretResolutionError: "SECRET_RESOLUTION_ERROR",
     errors.HandlerConfigurationError: "HANDLER_CONFIGURATION_ERROR",
     errors.EventBusError: "EVENT_BUS_ERROR",
+    errors.ResponseTooLargeError: "RESPONSE_TOO_LARGE",
     errors.RuntimeHostError: "INTERNAL_ERROR",
 }
 

@@ -197,7 +197,9 @@ async def test_unregistered_handler_lists_the_available_handlers(running: Runnin
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        (b"\xff\xfe not json", "not JSON"),
+        (b"\xff\xfe not json", "not UTF-8: byte 0xff at 0: invalid start byte"),
+        (b'{"a": "\xed\xa0\x80"}', "not UTF-8: byte 0xed at 7: invalid continuation byte"),
+        (b"not json", "not JSON"),
         (b"[1, 2, 3]", "must be a JSON object"),
         (b'{"hello": "world"}', "invalid envelope"),
     ],

@@ -14,6 +14,12 @@ from onex_stream.core.topics import (
 )
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+#: The largest record the host writes: Kafka's default producer ``max.request.size``.
+DEFAULT_MAX_RECORD_BYTES = 1_000_000
+#: Room a dead letter needs beside the original value (key, headers, batch framing).
+DEAD_LETTER_HEADROOM_BYTES = 8 * 1024
+#: The largest command decoded; anything larger is dead-lettered (truncated to fit).
+DEFAULT_MAX_ENVELOPE_BYTES = 960 * 1024
 
 
 class _Strict(BaseModel):
@@ -88,11 +94,25 @@ class ModelEventBusSettings(_Strict):
     rebalance_timeout_ms: int = Field(default=10000, ge=100)
     idempotence: bool = True
     security: ModelKafkaSecurity = Field(default_factory=ModelKafkaSecurity)
+    max_envelope_bytes: int = Field(default=DEFAULT_MAX_ENVELOPE_BYTES, ge=1024)
+    max_record_bytes: int = Field(default=DEFAULT_MAX_RECORD_BYTES, ge=16 * 1024)
+    max_delivery_attempts: int = Field(default=3, ge=1, le=100)
 
     @model_validator(mode="after")
     def _one_way_to_name_topics(self) -> ModelEventBusSettings:
         if self.topics is not None and self.subscriptions is not None:
             raise ValueError("give either 'topics' or 'subscriptions', not both")
+        return self
+
+    @model_validator(mode="after")
+    def _dead_letter_fits_a_record(self) -> ModelEventBusSettings:
+        room = self.max_record_bytes - DEAD_LETTER_HEADROOM_BYTES
+        if self.max_envelope_bytes > room:
+            raise ValueError(
+                f"max_envelope_bytes ({self.max_envelope_bytes}) leaves no room for a dead "
+                f"letter within max_record_bytes ({self.max_record_bytes}): keep it at most "
+                f"{room}, or raise max_record_bytes (and the broker's message.max.bytes)"
+            )
         return self
 
 

@@ -9,18 +9,17 @@ from uuid import UUID
 import orjson
 from pydantic import ValidationError
 
+from onex_stream.core.contracts.event_bus import DEFAULT_MAX_ENVELOPE_BYTES
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EnvelopeValidationError
-
-DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class DecodeFailure:
     """A record that is not a valid envelope, with the ids it still carries.
 
-    ``reason`` is one of a few fixed words (a metric label): no_value, not_json,
-    not_object, too_large, invalid_envelope.
+    ``reason`` is one of a few fixed words (a metric label): no_value, not_utf8,
+    not_json, not_object, too_large, invalid_envelope.
     """
 
     error: EnvelopeValidationError
@@ -53,7 +52,7 @@ def _diagnose(raw: bytes, max_bytes: int, invalid: ValidationError | None) -> De
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return DecodeFailure(
+        return _not_utf8(raw) or DecodeFailure(
             EnvelopeValidationError(f"record value is not JSON: {exc}"), "not_json"
         )
     if not isinstance(data, dict):
@@ -82,6 +81,17 @@ def _diagnose(raw: bytes, max_bytes: int, invalid: ValidationError | None) -> De
         details=details,
     )
     return DecodeFailure(error, reason, correlation_id, envelope_id)
+
+
+def _not_utf8(raw: bytes) -> DecodeFailure | None:
+    """Say which byte breaks UTF-8 (orjson reports every such fault as "surrogates")."""
+    try:
+        raw.decode()
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start]
+        message = f"record value is not UTF-8: byte 0x{byte:02x} at {exc.start}: {exc.reason}"
+        return DecodeFailure(EnvelopeValidationError(message), "not_utf8")
+    return None
 
 
 def _uuid(data: dict[str, Any], key: str) -> UUID | None:

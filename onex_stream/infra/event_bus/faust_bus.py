@@ -1,17 +1,16 @@
 """FaustEventBus: ProtocolEventBus on Faust agents, one agent per command topic.
 
-Each agent takes batches of records without acking them (``stream.noack_take``),
-decodes and answers every record, publishes all answers through the producer,
-waits until the broker acknowledged every send, and only then acks the batch's
-events: a committed offset never passes an envelope whose answer is not stored.
+Each agent takes batches of records without acking them (``stream.noack_take``) and
+hands them to :class:`BatchDelivery`, which acks each event once the broker stored its
+answer or dead letter. A batch that cannot be finished stops the worker instead of
+being skipped; the commit guard keeps its offsets uncommitted.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import tempfile
-from collections.abc import Awaitable, Sequence, Sized
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,10 @@ from faust.types import RecordMetadata
 
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EventBusError
-from onex_stream.infra.event_bus.codec import DecodeFailure, decode_envelope
+from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.kafka_topics import missing_topics
-from onex_stream.infra.event_bus.records import (
-    Origin,
-    Outbound,
-    dead_letter_record,
-    response_record,
-)
+from onex_stream.infra.event_bus.records import Outbound, response_record
 from onex_stream.infra.event_bus.settings import BusSettings
 from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.spi.event_bus import (
@@ -37,13 +31,7 @@ from onex_stream.spi.event_bus import (
     ProtocolEventBus,
 )
 
-
-@dataclass(frozen=True)
-class _Route:
-    event_topic: str
-    dead_letter_topic: str
-    callback: EnvelopeCallback
-    on_invalid: InvalidCallback | None
+logger = logging.getLogger(__name__)
 
 
 class FaustEventBus(ProtocolEventBus):
@@ -69,8 +57,8 @@ class FaustEventBus(ProtocolEventBus):
             **{"datadir": _scratch_dir(settings.app_id), **settings.faust_options},
         )
         self.app.startup_hooks.append(self.initialize)
-        self._routes: dict[str, _Route] = {}
-        self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self._routes: dict[str, Route] = {}
+        self._delivery = BatchDelivery(settings, metrics, self._send)
 
     def subscribe(
         self, topic: str, callback: EnvelopeCallback, on_invalid: InvalidCallback | None = None
@@ -79,7 +67,7 @@ class FaustEventBus(ProtocolEventBus):
         subscription = next((s for s in self.settings.subscriptions if s.input == topic), None)
         if subscription is None:
             raise EventBusError(f"topic {topic!r} is not a subscription of this bus")
-        route = _Route(
+        route = Route(
             subscription.event_topic, subscription.dead_letter_topic, callback, on_invalid
         )
         self._routes[topic] = route
@@ -89,7 +77,11 @@ class FaustEventBus(ProtocolEventBus):
             async for events in stream.noack_take(
                 self.settings.batch_size, within=self.settings.batch_within_seconds
             ):
-                await self._process(events, route)
+                try:
+                    await self._delivery.deliver(events, route)
+                except Exception as exc:  # never commit past: stop, another worker takes over
+                    await self._stop_worker(exc)
+                    return
 
         self.app.agent(channel, name=topic.replace(".", "-"))(agent)
 
@@ -143,42 +135,10 @@ class FaustEventBus(ProtocolEventBus):
         assigned = len(self.app.consumer.assignment()) if running else 0
         return {"healthy": running and assigned > 0, "assigned_partitions": assigned}
 
-    async def _process(self, events: Sequence[Any], route: _Route) -> None:
-        if self.settings.max_concurrency == 1:
-            sends = [send for event in events for send in await self._answer_now(event, route)]
-        else:
-            answered = await asyncio.gather(*(self._bounded(event, route) for event in events))
-            sends = [send for event_sends in answered for send in event_sends]
-        await asyncio.gather(*sends)
-        for event in events:
-            event.ack()
-
-    async def _bounded(self, event: Any, route: _Route) -> list[Awaitable[RecordMetadata]]:
-        async with self._semaphore:
-            return await self._answer_now(event, route)
-
-    async def _answer_now(self, event: Any, route: _Route) -> list[Awaitable[RecordMetadata]]:
-        """Answer one event and hand its records to the producer at once."""
-        return [await self._send(record) for record in await self._answer(event, route)]
-
-    async def _answer(self, event: Any, route: _Route) -> list[Outbound]:
-        decoded = decode_envelope(event.value, self.settings.max_envelope_bytes)
-        if not isinstance(decoded, DecodeFailure):
-            return [response_record(await route.callback(decoded), route.event_topic)]
-        message = event.message
-        origin = Origin(message.topic, message.partition, message.offset)
-        self.metrics.dead_letters.labels(route.dead_letter_topic, decoded.reason).inc()
-        records = [
-            dead_letter_record(
-                route.dead_letter_topic, message.key, event.value, decoded.error, origin
-            )
-        ]
-        if route.on_invalid is not None and decoded.answerable:
-            response = await route.on_invalid(
-                decoded.error, decoded.correlation_id, decoded.envelope_id
-            )
-            records.append(response_record(response, route.event_topic))
-        return records
+    async def _stop_worker(self, exc: Exception) -> None:
+        """Crash the app: its unanswered records stay uncommitted and are delivered again."""
+        logger.critical("stopping the worker: %s", exc)
+        await self.app.crash(exc)
 
     async def _send(self, record: Outbound) -> Awaitable[RecordMetadata]:
         """Hand a record to the producer; the returned awaitable resolves on broker ack."""

@@ -14,11 +14,13 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka
 
+from onex_stream.infra.event_bus.commit_guard import CommitGuardMixin
 from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
 
 
-class PromptConsumer(PromptResumeMixin, aiokafka.Consumer):
-    """aiokafka consumer that resumes fetching as soon as a buffer drains."""
+class PromptConsumer(CommitGuardMixin, PromptResumeMixin, aiokafka.Consumer):
+    """aiokafka consumer that resumes fetching as soon as a buffer drains and commits
+    only past answered records."""
 
 
 class IdempotentProducer(aiokafka.Producer):

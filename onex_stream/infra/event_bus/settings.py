@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onex_stream.core.contracts import ModelEventBusSettings, ModelRuntimeSection, ModelSubscription
-from onex_stream.infra.event_bus.codec import DEFAULT_MAX_ENVELOPE_BYTES
+from onex_stream.core.contracts.event_bus import (
+    DEFAULT_MAX_ENVELOPE_BYTES,
+    DEFAULT_MAX_RECORD_BYTES,
+)
 from onex_stream.infra.event_bus.kafka_security import aiokafka_auth, faust_credentials
 
 
@@ -23,6 +26,9 @@ class BusSettings:
     batch_size: int = 500
     batch_within_seconds: float = 0.01
     max_envelope_bytes: int = DEFAULT_MAX_ENVELOPE_BYTES
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_delivery_attempts: int = 3
+    retry_backoff_seconds: float = 0.1
     web_enabled: bool = True
     web_port: int = 6066
     shutdown_grace_seconds: float = 30.0
@@ -47,6 +53,7 @@ class BusSettings:
             "stream_buffer_maxsize": inflight // 2,
             "broker_max_poll_records": inflight // 4,
             "consumer_auto_offset_reset": config.auto_offset_reset,
+            "producer_max_request_size": config.max_record_bytes,
         }
         values: dict[str, Any] = {
             "app_id": runtime.consumer_group,
@@ -55,6 +62,9 @@ class BusSettings:
             "partitions": config.partitions,
             "max_concurrency": runtime.max_concurrent_operations,
             "batch_size": inflight // 4,
+            "max_envelope_bytes": config.max_envelope_bytes,
+            "max_record_bytes": config.max_record_bytes,
+            "max_delivery_attempts": config.max_delivery_attempts,
             "web_enabled": runtime.health.enabled or runtime.metrics.enabled,
             "web_port": runtime.health.port,
             "shutdown_grace_seconds": runtime.shutdown_timeout_seconds,

@@ -27,10 +27,12 @@ logger = logging.getLogger(__name__)
 Connection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 HEALTH_TIMEOUT_S = 2.0
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+# Skipped: E'...' escape strings (a backslash escapes the next character), '...' strings,
+# "identifiers", comments and $tag$ strings; an identifier may hold $ (col$1 is no $1).
 _SQL_TOKEN = re.compile(
-    r"(?P<skip>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/"
-    r"|(?P<tag>\$(?:[A-Za-z_]\w*)?\$).*?(?P=tag))"
-    r"|\$(?P<param>\d+)|(?P<semi>;)|(?P<open>\()|(?P<close>\))|(?P<union>\bunion\b)",
+    r"(?P<skip>(?<![\w$])E'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\""
+    r"|--[^\n]*|/\*.*?\*/|(?<![\w$])(?P<tag>\$(?:[A-Za-z_]\w*)?\$).*?(?P=tag))"
+    r"|(?<![\w$])\$(?P<param>\d+)|(?P<semi>;)|(?P<open>\()|(?P<close>\))|(?P<union>\bunion\b)",
     re.S | re.I,
 )
 

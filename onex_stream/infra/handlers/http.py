@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import re
-import socket
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Annotated, Any
 
@@ -22,17 +20,28 @@ from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
 from onex_stream.infra.handlers import common
+from onex_stream.infra.handlers.http_address_policy import (
+    GuardedBackend,
+    HostPolicy,
+    is_public,
+    parse_network,
+    refused,
+)
 from onex_stream.spi import ProtocolHandler
+
+# HostPolicy and is_public live in http_address_policy; re-exported for existing importers
+__all__ = ["METHODS", "HostPolicy", "HttpHandler", "HttpRequest", "HttpSettings", "is_public"]
 
 logger = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Primitive = str | int | float | bool | None
 Header = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]  # printable ASCII: no CR/LF
 
 METHODS = {f"http.{verb.lower()}": verb for verb in ("GET", "POST", "PUT", "DELETE", "PATCH")}
 _HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$", re.I)
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\b", re.I)
+# Authorization, Proxy-Authorization, Cookie and any secret-looking name (X-Api-Token...)
+_CREDENTIAL_HEADER = re.compile(r"auth|cookie|credential|key|passw|secret|session|token", re.I)
 
 
 class HttpSettings(BaseModel):
@@ -50,7 +59,7 @@ class HttpSettings(BaseModel):
     @field_validator("allowed_hosts")
     @classmethod
     def _known_forms(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [host for host in hosts if _network(host) is None and not _HOST_NAME.match(host)]
+        bad = [host for host in hosts if parse_network(host) is None and not _HOST_NAME.match(host)]
         if bad:
             raise ValueError(f"not a host name, *.wildcard or CIDR: {', '.join(bad)}")
         return tuple(host.lower() for host in hosts)
@@ -74,63 +83,13 @@ class HttpRequest(BaseModel):
         )
 
 
-class HostPolicy:
-    """Which hosts and addresses may be reached; checked on every new connection.
-
-    Without ``allowed_hosts`` any host with only public addresses is allowed. With it, the
-    host must match an entry (exact name, ``*.suffix``) or all its addresses a CIDR entry.
-    Non-public addresses (loopback, private, link-local, multicast, unspecified...) are
-    reachable only through an exact host name or a CIDR entry, never through a wildcard.
-    """
-
-    def __init__(self, allowed_hosts: Iterable[str]) -> None:
-        entries = tuple(allowed_hosts)
-        self._networks = [net for net in map(_network, entries) if net is not None]
-        self._names = {e for e in entries if _network(e) is None and not e.startswith("*.")}
-        self._suffixes = tuple(e[1:] for e in entries if e.startswith("*."))
-        self._restricted = bool(entries)
-
-    async def resolve(self, host: str, port: int) -> list[str]:
-        """Resolve ``host`` once; its addresses if every one of them is allowed."""
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
-        for address in addresses:
-            self.check(host.lower(), address)
-        return [str(address) for address in addresses]
-
-    def check(self, host: str, address: IPAddress) -> None:
-        """Raise errors.OperationNotAllowedError unless ``host`` may be reached at ``address``."""
-        if host in self._names or any(address in net for net in self._networks):
-            return
-        if not is_public(address):
-            raise _refused(f"host '{host}' resolves to a non-public address", host)
-        if self._restricted and not host.endswith(self._suffixes):
-            raise _refused(f"host '{host}' is not in allowed_hosts", host)
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the addresses the policy checked, not to a second DNS answer."""
-
-    def __init__(self, policy: HostPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self, host: str, port: int, *args: Any, **kwargs: Any
-    ) -> httpcore.AsyncNetworkStream:
-        """Resolve and check ``host``, then try its addresses in order."""
-        *others, last = await self._policy.resolve(host, port)
-        for address in others:
-            with contextlib.suppress(httpcore.ConnectError):
-                return await self._inner.connect_tcp(address, port, *args, **kwargs)
-        return await self._inner.connect_tcp(last, port, *args, **kwargs)
-
-
 class HttpHandler(ProtocolHandler):
     """http.get/post/put/delete/patch; a non-2xx answer is a success reporting its status.
 
     Secure by default: only hosts the ``HostPolicy`` allows, redirects followed hop by hop
-    (each hop re-checked), bodies capped at ``max_response_bytes``, no cookies kept.
+    (each hop re-checked), bodies capped at ``max_response_bytes``, no cookies kept. Once a
+    redirect leaves the first request's origin (scheme, host, port), every credential header
+    (``_CREDENTIAL_HEADER``: httpx itself drops only Authorization) is dropped from the hop.
     """
 
     supported_operations = frozenset(METHODS)
@@ -188,15 +147,17 @@ class HttpHandler(ProtocolHandler):
         return self._client
 
     async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> dict[str, Any]:
-        hops = self._settings.max_redirects
+        hops, origin = self._settings.max_redirects, _origin(request.url)
         for _ in range(hops + 1):
             if request.url.scheme not in ("http", "https"):
-                raise _refused(f"scheme '{request.url.scheme}' is not allowed", request.url.host)
+                raise refused(f"scheme '{request.url.scheme}' is not allowed", request.url.host)
             response = await client.send(request, stream=True)
             try:
                 if response.next_request is None:
                     return await self._read(response)
                 request = response.next_request
+                if _origin(request.url) != origin:
+                    _drop_credentials(request.headers)
             finally:
                 await response.aclose()
         raise errors.HandlerExecutionError(
@@ -239,13 +200,6 @@ class HttpHandler(ProtocolHandler):
         )
 
 
-def is_public(address: IPAddress) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
 def _client(settings: HttpSettings) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx has no public option for the network backend: give its transport a pool that
@@ -266,6 +220,15 @@ def _client(settings: HttpSettings) -> httpx.AsyncClient:
     )
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port  # httpx gives None for the scheme's default port
+
+
+def _drop_credentials(headers: httpx.Headers) -> None:
+    for name in [name for name in headers if _CREDENTIAL_HEADER.search(name)]:
+        del headers[name]
+
+
 def _decode(response: httpx.Response, raw: bytes) -> Any:
     if _JSON_TYPE.match(response.headers.get("content-type", "")):
         with contextlib.suppress(ValueError):
@@ -273,17 +236,6 @@ def _decode(response: httpx.Response, raw: bytes) -> Any:
     with contextlib.suppress(LookupError):
         return raw.decode(response.charset_encoding or "utf-8", errors="replace")
     return raw.decode("utf-8", errors="replace")
-
-
-def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(entry, strict=False)
-    except ValueError:
-        return None
-
-
-def _refused(message: str, host: str) -> errors.OperationNotAllowedError:
-    return errors.OperationNotAllowedError(message, details={"host": host})
 
 
 def _redact_urls(record: logging.LogRecord) -> bool:

@@ -11,6 +11,7 @@ from faust.transport import consumer as faust_consumer
 from faust.types import TP, ConsumerMessage
 from faust.types.transports import PartitionerT
 
+from onex_stream.infra.event_bus.commit_guard import CommitGuardMixin
 from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
 
 from .assignment import assign_all
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_POLL_RECORDS = 500
 
 
-class MemoryConsumer(PromptResumeMixin, faust_consumer.Consumer):
+class MemoryConsumer(CommitGuardMixin, PromptResumeMixin, faust_consumer.Consumer):
     """Faust consumer owning every partition of its subscribed topics.
 
     Commits are stored per (group = ``app.conf.id``, TP). A fetch position advances only when
