@@ -67,8 +67,9 @@ async def running_host(
     extra_handlers: Mapping[EnumHandlerType, HandlerClass] | None = None,
     **bus_overrides: object,
 ) -> AsyncIterator[RunningHost]:
-    """Build and start a host on a fresh ``memory://`` broker; stop it afterwards."""
-    url = f"memory://{uuid4().hex}"
+    """Build and start a host on a fresh ``memory://`` broker (or the ``broker_url`` given,
+    to restart a worker on the same broker); stop it afterwards."""
+    url = str(bus_overrides.pop("broker_url", f"memory://{uuid4().hex}"))
     overrides = {"broker_url": url, "web_enabled": False, "faust_options": FAST_COMMITS}
     host = build_host(
         contract,

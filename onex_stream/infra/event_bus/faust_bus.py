@@ -53,6 +53,7 @@ class FaustEventBus(ProtocolEventBus):
             web_enabled=settings.web_enabled,
             web_port=settings.web_port,
             shutdown_grace=settings.shutdown_grace_seconds,
+            producer_max_request_size=settings.max_record_bytes,
             stream_wait_empty=False,  # HostApp waits itself, bounded by the grace period
             **{"datadir": _scratch_dir(settings.app_id), **settings.faust_options},
         )

@@ -53,7 +53,6 @@ class BusSettings:
             "stream_buffer_maxsize": inflight // 2,
             "broker_max_poll_records": inflight // 4,
             "consumer_auto_offset_reset": config.auto_offset_reset,
-            "producer_max_request_size": config.max_record_bytes,
         }
         values: dict[str, Any] = {
             "app_id": runtime.consumer_group,

@@ -26,6 +26,10 @@ class Record(NamedTuple):
     headers: list[tuple[str, bytes]]
 
 
+class BrokerRefusedError(Exception):
+    """The broker refused a record (injected with :meth:`MemoryBroker.refuse_appends`)."""
+
+
 class MemoryBroker:
     """Topics of append-only partition logs (dense offsets from 0) and committed group offsets.
 
@@ -39,6 +43,7 @@ class MemoryBroker:
         self._logs: dict[str, list[list[Record]]] = {}
         self._committed: dict[str, dict[tuple[str, int], int]] = {}
         self._changed: asyncio.Future[None] | None = None
+        self._refusals: dict[str, int] = {}
 
     def create_topic(self, name: str, partitions: int) -> int:
         """Create ``name`` with ``partitions`` partitions unless it exists; return its count."""
@@ -73,6 +78,8 @@ class MemoryBroker:
         An unknown topic is created with :attr:`default_partitions`. Without ``partition`` the
         key picks it as Kafka's default partitioner does; an explicit one must exist.
         """
+        if self._refusals:
+            self._maybe_refuse(topic)
         logs = self._logs.get(topic)
         if logs is None:
             self.create_topic(topic, self.default_partitions)
@@ -91,6 +98,26 @@ class MemoryBroker:
         if self._changed is not None:
             self.wake()
         return partition, offset
+
+    def refuse_appends(self, topic: str, count: int = 1) -> None:
+        """Refuse the next ``count`` appends to ``topic`` (-1: every one, until
+        :meth:`accept_appends`), as a broker refusing a produce request would."""
+        self._refusals[topic] = count
+
+    def accept_appends(self, topic: str) -> None:
+        """Stop refusing appends to ``topic``."""
+        self._refusals.pop(topic, None)
+
+    def _maybe_refuse(self, topic: str) -> None:
+        left = self._refusals.get(topic)
+        if left is None:
+            return
+        if left > 0:
+            if left == 1:
+                del self._refusals[topic]
+            else:
+                self._refusals[topic] = left - 1
+        raise BrokerRefusedError(f"broker refused a record for {topic!r}")
 
     def log(self, topic: str, partition: int) -> list[Record]:
         """Return the live log of one partition (the consumer slices it; do not mutate)."""

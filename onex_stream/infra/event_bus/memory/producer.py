@@ -7,10 +7,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from faust.exceptions import ProducerSendError
 from faust.transport import producer as faust_producer
 from faust.types import TP, HeadersArg, RecordMetadata
 
-from .broker import MemoryBroker
+from onex_stream.infra.event_bus.records import Outbound, encoded_size
+
+from .broker import BrokerRefusedError, MemoryBroker
 from .partitioner import choose_partition
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ class MemoryProducer(faust_producer.Producer):
         self._broker: MemoryBroker = cast("Transport", self.transport).broker
         self._topic_partitions: int = self.app.conf.topic_partitions
         self._on_produce_message = self.app.on_produce_message.send
+        self._max_request_size: int = self.app.conf.producer_max_request_size
 
     async def send(  # noqa: PLR0917 -- Faust's signature
         self,
@@ -45,9 +49,16 @@ class MemoryProducer(faust_producer.Producer):
 
         A topic seen for the first time is created with ``topic_partitions`` partitions.
         ``timestamp`` is in seconds (None or 0 means now); ``headers`` a mapping or a list.
+        As with aiokafka, a record over ``producer_max_request_size`` raises
+        ``ProducerSendError`` here, and a record the broker refuses fails the future.
         """
         if isinstance(headers, Mapping):
             headers = list(headers.items())
+        size = encoded_size(Outbound(topic, key, value, headers or []))
+        if size > self._max_request_size:
+            raise ProducerSendError(
+                f"record of {size} bytes exceeds max_request_size {self._max_request_size}"
+            )
         self._on_produce_message(
             key=key, value=value, partition=partition, timestamp=timestamp, headers=headers
         )
@@ -56,8 +67,12 @@ class MemoryProducer(faust_producer.Producer):
         if partition is None:
             partition = choose_partition(key, count, self.partitioner)
         timestamp_ms = int(timestamp * 1000) if timestamp else int(time.time() * 1000)
-        partition, offset = broker.append(topic, value, key, partition, headers, timestamp_ms)
         future: asyncio.Future[RecordMetadata] = self.loop.create_future()
+        try:
+            partition, offset = broker.append(topic, value, key, partition, headers, timestamp_ms)
+        except BrokerRefusedError as exc:
+            future.set_exception(ProducerSendError(f"Error while sending: {exc!r}"))
+            return future
         future.set_result(
             RecordMetadata(topic, partition, TP(topic, partition), offset, timestamp_ms / 1000, 0)
         )
