@@ -15,6 +15,7 @@
         ├── SecretResolutionError          SECRET_RESOLUTION_ERROR
         ├── HandlerConfigurationError      HANDLER_CONFIGURATION_ERROR
         ├── ContractValidationError        CONTRACT_VALIDATION_ERROR
+        ├── HostStartError                 (the code of its cause)
         └── EventBusError                  EVENT_BUS_ERROR
             └── ResponseTooLargeError      RESPONSE_TOO_LARGE
 
@@ -169,6 +170,17 @@ class ResponseTooLargeError(EventBusError):
     """An answer is larger than the broker accepts; its payload was not sent."""
 
     code = EnumErrorCode.RESPONSE_TOO_LARGE
+
+
+class HostStartError(RuntimeHostError):
+    """The host cannot start (e.g. a handler failed to initialize): one located line.
+
+    It reports the code of the error that caused it.
+    """
+
+    def __init__(self, message: str, cause: OnexError) -> None:
+        super().__init__(message, handler_type=cause.handler_type, details=cause.details)
+        self.code = cause.code
 
 
 class ContractValidationError(RuntimeHostError):

@@ -89,6 +89,48 @@ async def test_faust_cli_without_a_contract_says_what_to_set() -> None:
     assert "set ONEX_CONTRACT" in output.decode()
 
 
+DB_NODE = """\
+schema_version: "1.0.0"
+name: "store"
+node_type: "EFFECT"
+io_operations:
+  - {type: db, operations: ["db.query"]}
+"""
+DB_HOST = """\
+schema_version: "2.0.0"
+runtime:
+  name: "db_start_fault"
+  event_bus:
+    kind: "inmemory"
+    config:
+      topics: {{input: "onex.test.dbstart.cmd.v1"}}
+  handlers:
+    - type: "local"
+    - type: "db"
+      config: {{dsn: "postgresql://onex@127.0.0.1:{port}/onex", timeout_ms: 2000}}
+  nodes:
+    - slug: "store"
+"""
+
+
+async def test_a_handler_failing_at_start_ends_in_one_located_line(tmp_path: Path) -> None:
+    """Before: a Faust traceback. After: exit 1 and the handler's contract line."""
+    (tmp_path / "nodes").mkdir()
+    (tmp_path / "nodes" / "store.yaml").write_text(DB_NODE)
+    (tmp_path / "runtime").mkdir()
+    contract = tmp_path / "runtime" / "host.yaml"
+    contract.write_text(DB_HOST.format(port=free_port()))  # nothing listens there
+    env = environ(ONEX_CONTRACT=str(contract), ONEX_ENV="test")
+    process = await start(
+        str(BIN / "faust"), "-A", "onex_stream", "worker", "--without-web", env=env
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    text = output.decode()
+    assert process.returncode == 1
+    assert f"cannot start: {contract}:10: the db handler failed to initialize" in text
+    assert "Traceback" not in text
+
+
 async def test_importing_the_package_reads_no_contract() -> None:
     env = environ(ONEX_CONTRACT="/does/not/exist.yaml")
     process = await start(sys.executable, "-c", "import onex_stream; print('ok')", env=env)

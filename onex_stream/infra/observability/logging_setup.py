@@ -7,6 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from onex_stream.core.errors import HostStartError
 from onex_stream.infra.observability.log_context import CONTEXT_FIELDS, ContextFilter
 from onex_stream.infra.observability.redaction import RedactionFilter
 
@@ -28,6 +29,18 @@ class HumanFormatter(logging.Formatter):
         )
         line = super().format(record)
         return f"{line} [{context}]" if context else line
+
+
+class StartFaultFilter(logging.Filter):
+    """A start fault that Faust's worker logs with a traceback becomes its one located line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message and drop its traceback when it carries a start fault."""
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, HostStartError):
+            record.msg, record.args = fault.message, ()
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def json_formatter() -> logging.Formatter:
@@ -53,6 +66,7 @@ def configure_logging(runtime_id: str, *, human: bool = False, level: int | None
         if getattr(handler, _CONFIGURED, False):
             continue
         handler.setFormatter(HumanFormatter() if human else json_formatter())
+        handler.addFilter(StartFaultFilter())
         handler.addFilter(ContextFilter(runtime_id))
         handler.addFilter(RedactionFilter())
         setattr(handler, _CONFIGURED, True)

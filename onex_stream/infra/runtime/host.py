@@ -8,9 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from onex_stream.core.contracts import HostDefinition
+from onex_stream.core.contracts.locations import handler_location
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
-from onex_stream.core.errors import EnvelopeValidationError
+from onex_stream.core.errors import EnvelopeValidationError, HostStartError, RuntimeHostError
 from onex_stream.core.runtime import NodeRuntime
 from onex_stream.infra.observability.log_context import envelope_context
 from onex_stream.infra.observability.metrics import UNKNOWN, HostMetrics
@@ -51,11 +52,21 @@ class RuntimeHost:
         return [s.input for s in self.definition.contract.runtime.subscriptions]
 
     async def start(self) -> None:
-        """Initialize every handler once (before consumption starts)."""
+        """Initialize every handler once (before consumption starts).
+
+        A handler that fails raises :class:`HostStartError` naming the handler and its
+        line in the contract.
+        """
         if self._started:
             return
         self._started = True
-        await self.runtime.initialize(self._handler_configs)
+        try:
+            await self.runtime.initialize(self._handler_configs)
+        except RuntimeHostError as error:
+            where = handler_location(self.definition.path, error.handler_type)
+            handler = f"the {error.handler_type} handler" if error.handler_type else "a handler"
+            message = f"cannot start: {where}: {handler} failed to initialize: {error.message}"
+            raise HostStartError(message, error) from None
 
     async def ready(self) -> None:
         """Log that the host consumes its topics."""
