@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.contracts import write_contract
 from tests.support.tcp_proxy import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,11 +116,8 @@ runtime:
 
 async def test_a_handler_failing_at_start_ends_in_one_located_line(tmp_path: Path) -> None:
     """Before: a Faust traceback. After: exit 1 and the handler's contract line."""
-    (tmp_path / "nodes").mkdir()
-    (tmp_path / "nodes" / "store.yaml").write_text(DB_NODE)
-    (tmp_path / "runtime").mkdir()
-    contract = tmp_path / "runtime" / "host.yaml"
-    contract.write_text(DB_HOST.format(port=free_port()))  # nothing listens there
+    runtime = DB_HOST.format(port=free_port())  # nothing listens there
+    contract = write_contract(tmp_path, runtime, {"store": DB_NODE})
     env = environ(ONEX_CONTRACT=str(contract), ONEX_ENV="test")
     process = await start(
         str(BIN / "faust"), "-A", "onex_stream", "worker", "--without-web", env=env

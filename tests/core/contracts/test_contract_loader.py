@@ -313,3 +313,22 @@ def test_node_contract_rejects_an_unknown_node_type(tmp_path: Path) -> None:
         load_node_contract(write(tmp_path, text, "node_a.yaml"), env={})
     assert caught.value.error == "Unknown value for 'node_type' 'WIDGET'"
     assert "EFFECT" in caught.value.hint
+
+
+def test_an_envelope_limit_that_leaves_no_room_for_a_dead_letter_is_refused(
+    tmp_path: Path,
+) -> None:
+    text = MINIMAL + "  event_bus:\n    config:\n      max_envelope_bytes: 1048576\n"
+    error = failure(write(tmp_path, text))
+    assert "leaves no room for a dead letter within max_record_bytes (1000000)" in error.error
+    assert "keep it at most 991808" in error.error
+    assert error.line is not None and error.line >= 8
+
+
+def test_an_envelope_limit_within_the_record_limit_loads(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "  event_bus:\n    config:\n      max_envelope_bytes: 1048576\n"
+        "      max_record_bytes: 1056768\n"
+    )
+    config = load_runtime_contract(write(tmp_path, text), env={}).runtime.event_bus.config
+    assert (config.max_envelope_bytes, config.max_record_bytes) == (1048576, 1056768)

@@ -46,6 +46,20 @@ def holding_agent(app: faust.App, topic: str) -> Held:
     return held
 
 
+async def started_holding(
+    broker: MemoryBroker, make_app: Any, start_app: Any, records: int
+) -> tuple[faust.App, Held]:
+    """An app whose agent holds ``records`` records of partition 0 of ``in``, all unacked."""
+    broker.create_topic("in", 1)
+    for n in range(records):
+        broker.append("in", str(n).encode(), partition=0)
+    app = make_app(broker_commit_interval=3600, stream_wait_empty=False)
+    held = holding_agent(app, "in")
+    await start_app(app)
+    await held.wait_for(records)
+    return app, held
+
+
 async def committed_after_a_commit(app: faust.App, broker: MemoryBroker, topic: str) -> Any:
     await app.consumer.commit()
     return broker.committed(app.conf.id, topic)[0]
@@ -79,13 +93,7 @@ async def test_an_unacked_head_holds_the_commit_back_though_later_records_are_ac
     broker: MemoryBroker, make_app: Any, start_app: Any
 ) -> None:
     """faust-streaming #606 commits 10 here (a fresh group, acks 1..9, 0 in flight)."""
-    broker.create_topic("in", 1)
-    for n in range(10):
-        broker.append("in", str(n).encode(), partition=0)
-    app = make_app(broker_commit_interval=3600, stream_wait_empty=False)
-    held = holding_agent(app, "in")
-    await start_app(app)
-    await held.wait_for(10)
+    app, held = await started_holding(broker, make_app, start_app, records=10)
 
     for offset in range(1, 10):
         held.events[offset].ack()
@@ -99,13 +107,7 @@ async def test_a_single_unacked_record_after_a_commit_holds_it_back(
     broker: MemoryBroker, make_app: Any, start_app: Any
 ) -> None:
     """Faust's head check (``min(acked) - committed > 1``) lets one missing offset pass."""
-    broker.create_topic("in", 1)
-    for n in range(6):
-        broker.append("in", str(n).encode(), partition=0)
-    app = make_app(broker_commit_interval=3600, stream_wait_empty=False)
-    held = holding_agent(app, "in")
-    await start_app(app)
-    await held.wait_for(6)
+    app, held = await started_holding(broker, make_app, start_app, records=6)
     for offset in (0, 1, 2):
         held.events[offset].ack()
     assert await committed_after_a_commit(app, broker, "in") == 3
@@ -120,13 +122,7 @@ async def test_a_single_unacked_record_after_a_commit_holds_it_back(
 async def test_a_stopped_worker_commits_only_up_to_its_first_unanswered_record(
     broker: MemoryBroker, make_app: Any, start_app: Any
 ) -> None:
-    broker.create_topic("in", 1)
-    for n in range(5):
-        broker.append("in", str(n).encode(), partition=0)
-    app = make_app(broker_commit_interval=3600, stream_wait_empty=False)
-    held = holding_agent(app, "in")
-    await start_app(app)
-    await held.wait_for(5)
+    app, held = await started_holding(broker, make_app, start_app, records=5)
     for offset in (0, 1, 3, 4):
         held.events[offset].ack()
 

@@ -20,6 +20,7 @@ import pytest
 from onex_stream.infra.event_bus.memory import MemoryBroker
 from onex_stream.infra.event_bus.memory import broker as broker_module
 from onex_stream.infra.event_bus.records import Outbound, encoded_size
+from tests.support.contracts import ECHO_NODE, write_contract
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.hosts import RunningHost, running_host
 
@@ -41,13 +42,6 @@ runtime:
   nodes:
     - slug: "echo_node"
 """
-ECHO = """\
-schema_version: "1.0.0"
-name: "echo_node"
-node_type: "COMPUTE"
-io_operations:
-  - {type: local, operations: ["local.echo", "local.transform"]}
-"""
 #: Upper-cases to three code points (6 bytes) from one (2 bytes): answers grow 3x.
 GROWS_WHEN_UPPER_CASED = "\u0390"
 WAIT = 5.0
@@ -55,12 +49,7 @@ WAIT = 5.0
 
 @pytest.fixture
 def contract(tmp_path: Path) -> Path:
-    (tmp_path / "runtime").mkdir()
-    (tmp_path / "nodes").mkdir()
-    (tmp_path / "nodes" / "echo_node.yaml").write_text(ECHO)
-    path = tmp_path / "runtime" / "host.yaml"
-    path.write_text(RUNTIME)
-    return path
+    return write_contract(tmp_path, RUNTIME, {"echo_node": ECHO_NODE})
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.infra.event_bus.memory import MemoryBroker, Record
+from tests.support.contracts import ECHO_NODE, write_contract
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.hosts import RunningHost, running_host
 
@@ -46,13 +47,6 @@ runtime:
     - type: "local"
   nodes:
     - slug: "echo_node"
-"""
-ECHO = """\
-schema_version: "1.0.0"
-name: "echo_node"
-node_type: "COMPUTE"
-io_operations:
-  - {type: local, operations: ["local.echo", "local.transform"]}
 """
 
 
@@ -215,11 +209,8 @@ def host_thread(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HostThread]:
     root = tmp_path_factory.mktemp(f"props-{request.param}")
-    (root / "runtime").mkdir()
-    (root / "nodes").mkdir()
-    (root / "nodes" / "echo_node.yaml").write_text(ECHO)
-    contract = root / "runtime" / "host.yaml"
-    contract.write_text(RUNTIME.format(concurrency=request.param, partitions=PARTITIONS))
+    runtime = RUNTIME.format(concurrency=request.param, partitions=PARTITIONS)
+    contract = write_contract(root, runtime, {"echo_node": ECHO_NODE})
     thread = HostThread(contract)
     yield thread
     thread.close()
