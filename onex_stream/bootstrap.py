@@ -30,9 +30,10 @@ from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.infra.runtime.host import RuntimeHost
 from onex_stream.infra.runtime.wiring import (
     HandlerClass,
-    get_event_bus_class,
+    get_transport,
     register_handlers_from_config,
 )
+from onex_stream.infra.secrets import SecretResolver
 
 logger = logging.getLogger("onex_stream.host")
 
@@ -99,27 +100,27 @@ def build_host(
         return InstrumentedHandler(handler, metrics)
 
     configs = register_handlers_from_config(
-        runtime, runtime_section.handlers, classes, instrumented
+        runtime, runtime_section.handlers, classes, instrumented, secrets=SecretResolver(env)
     )
     _warn_unapplied_policies(runtime_section.handlers)
     for node in definition.nodes:
         logger.info("Loading node: %s", node.name)
         runtime.register_node(node)
     _check_topic_creation(runtime_section, stage)
-    settings = BusSettings.from_runtime(runtime_section, env, **(bus_overrides or {}))
     kind = runtime_section.event_bus.kind
+    transport = get_transport(kind)
+    settings = BusSettings.from_runtime(runtime_section, env, transport, **(bus_overrides or {}))
     logger.info("Starting event bus: %s (%s)", kind, settings.broker_url)
-    bus = get_event_bus_class(kind)(settings, metrics)
+    bus = FaustEventBus(settings, metrics)
     host = RuntimeHost(definition, runtime, configs, bus, metrics)
-    install_observability(host, bus, metrics, logs=logs or log_format(env))
+    install_observability(host, metrics, logs=logs or log_format(env))
     return host
 
 
 def faust_app(host: RuntimeHost) -> faust.App:
     """The Faust app that runs ``host`` (what ``faust -A onex_stream worker`` starts)."""
-    if not isinstance(host.bus, FaustEventBus):
-        raise TypeError(f"{type(host.bus).__name__} is not a Faust event bus")
-    return host.bus.app
+    app: faust.App = host.bus.worker_app()
+    return app
 
 
 def _warn_unapplied_policies(bindings: Sequence[ModelHandlerBindingConfig]) -> None:

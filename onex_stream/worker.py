@@ -8,7 +8,7 @@ import sys
 import faust
 
 from onex_stream.bootstrap import build_host, faust_app
-from onex_stream.core.errors import RuntimeHostError
+from onex_stream.core.errors import RuntimeHostError, cannot_start
 
 
 def load_app() -> faust.App:
@@ -19,4 +19,4 @@ def load_app() -> faust.App:
     try:
         return faust_app(build_host(path))
     except RuntimeHostError as error:
-        sys.exit(f"onex_stream: cannot start: {error.message}")
+        sys.exit(f"onex_stream: {cannot_start(error)}")

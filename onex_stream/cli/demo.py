@@ -21,11 +21,12 @@ from typing import Any
 from aiohttp import web
 
 from onex_stream.bootstrap import build_host
+from onex_stream.cli.dev_only import refuses_prod
 from onex_stream.cli.feeding import answer_lines
 from onex_stream.devtools.embedded_postgres import EmbeddedPostgres
 from onex_stream.infra.event_bus.memory import get_broker
 
-ROOT = Path.cwd()
+ROOT = Path(__file__).resolve().parents[2]  # the source tree, wherever it is run from
 CONTRACT = ROOT / "contracts" / "runtime" / "demo_effects_host.yaml"
 SAMPLES = ROOT / "contracts" / "samples" / "demo_commands.jsonl"
 BROKER = "memory://demo"
@@ -38,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--linger", type=float, default=0, help="keep serving N seconds")
     parser.add_argument("--json", action="store_true", help="print the full envelopes")
     args = parser.parse_args(argv)
-    if os.environ.setdefault("ONEX_ENV", "dev") == "prod":
-        print("the demo is dev only: unset ONEX_ENV=prod", file=sys.stderr)
+    if refuses_prod("the demo"):
         return 1
     print("starting PostgreSQL (embedded-postgres)...", file=sys.stderr)
     postgres = EmbeddedPostgres.start()

@@ -12,15 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import IO
 
 from onex_stream.bootstrap import build_host
+from onex_stream.cli.dev_only import refuses_prod
 from onex_stream.cli.feeding import answer_lines
 from onex_stream.cli.host import run_worker
-from onex_stream.core.errors import RuntimeHostError
+from onex_stream.core.errors import RuntimeHostError, cannot_start
 from onex_stream.infra.event_bus.memory import get_broker
 from onex_stream.infra.runtime.host import RuntimeHost
 
@@ -40,8 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (--input)")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
-    if os.environ.setdefault("ONEX_ENV", "dev").lower() == "prod":
-        print("omninode-runtime-host-dev refuses to run with ONEX_ENV=prod", file=sys.stderr)
+    if refuses_prod("omninode-runtime-host-dev"):
         return 1
     print("WARNING: dev/test runtime host; never use it in production", file=sys.stderr)
     if args.input is None:
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host = build_host(args.contract, bus_overrides=DEV_BUS, logs="human")
     except RuntimeHostError as error:
-        print(f"cannot start: {error.message}", file=sys.stderr)
+        print(cannot_start(error), file=sys.stderr)
         return 1
     return asyncio.run(feed(host, lines, args.timeout, sys.stdout))
 

@@ -8,7 +8,7 @@ import sys
 import faust
 
 from onex_stream.bootstrap import LogFormat, build_host, faust_app
-from onex_stream.core.errors import RuntimeHostError
+from onex_stream.core.errors import RuntimeHostError, cannot_start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +32,7 @@ def run_worker(
         logs: LogFormat | None = "human" if human_logs else None
         app = faust_app(build_host(contract, bus_overrides=overrides, logs=logs))
     except RuntimeHostError as error:
-        print(f"cannot start: {error.message}", file=sys.stderr)
+        print(cannot_start(error), file=sys.stderr)
         return 1
     faust.Worker(app, loglevel=log_level).execute_from_commandline()
     return 0

@@ -183,6 +183,11 @@ class HostStartError(RuntimeHostError):
         self.code = cause.code
 
 
+def cannot_start(error: OnexError) -> str:
+    """The one line every entry point prints when the host cannot start."""
+    return f"cannot start: {error.message}"
+
+
 class ContractValidationError(RuntimeHostError):
     """A contract failed to load; the message names file, line, hint and action."""
 

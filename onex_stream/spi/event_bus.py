@@ -1,10 +1,11 @@
-"""ProtocolEventBus: the abstract transport that feeds envelopes to the runtime."""
+"""ProtocolEventBus: the abstract transport that feeds envelopes to the runtime host."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
 from uuid import UUID
 
 from onex_stream.core.envelope import ModelOnexEnvelope
@@ -19,6 +20,30 @@ InvalidCallback = Callable[
 """Answers an undecodable record that still carries (correlation_id, envelope_id)."""
 
 LifecycleHook = Callable[[], Awaitable[None]]
+Partition = tuple[str, int]
+"""A (topic, partition) pair."""
+
+
+@dataclass(frozen=True)
+class BusHealth:
+    """A snapshot of consumption, for readiness."""
+
+    running: bool
+    assigned_partitions: int
+    rebalancing: bool
+    consuming: bool
+
+
+class OffsetSource(Protocol):
+    """Where log end and committed offsets come from (for the consumer lag)."""
+
+    async def offsets(
+        self, group: str, partitions: Iterable[Partition]
+    ) -> dict[Partition, tuple[int, int | None]]:
+        """(log end offset, committed offset or None) per partition."""
+
+    async def close(self) -> None:
+        """Release connections."""
 
 
 class ProtocolEventBus(ABC):
@@ -32,20 +57,9 @@ class ProtocolEventBus(ABC):
     response. It is NOT a handler: it has no ``handler_type``, performs no
     per-request operation and never interprets payloads. Ordering is per partition
     only; delivery is at-least-once (an offset is committed only after its answer
-    is acknowledged by the broker). The bus is configured when constructed.
+    is acknowledged by the broker). The bus is configured when constructed and
+    prepares its topics itself before consumption starts.
     """
-
-    @abstractmethod
-    async def initialize(self) -> None:
-        """Prepare the broker side (topics) before consumption starts."""
-
-    @abstractmethod
-    async def shutdown(self) -> None:
-        """Stop consuming, finish in-flight envelopes, commit and disconnect."""
-
-    @abstractmethod
-    async def publish_envelope(self, envelope: ModelOnexEnvelope, topic: str) -> None:
-        """Publish one envelope, keyed by its correlation_id; returns once acknowledged."""
 
     @abstractmethod
     def subscribe(
@@ -55,15 +69,46 @@ class ProtocolEventBus(ABC):
 
     @abstractmethod
     def add_lifecycle_hooks(
-        self, *, on_start: LifecycleHook, on_ready: LifecycleHook, on_stop: LifecycleHook
+        self,
+        *,
+        on_start: LifecycleHook | None = None,
+        on_ready: LifecycleHook | None = None,
+        on_stop: LifecycleHook | None = None,
+        first: bool = False,
     ) -> None:
         """Run ``on_start`` before consumption starts, ``on_ready`` once it runs, and
-        ``on_stop`` after it stopped and offsets were committed (each once per start)."""
+        ``on_stop`` after it stopped and offsets were committed (each once per start);
+        ``first`` runs them before the hooks added so far."""
+
+    @abstractmethod
+    def every(self, seconds: float, hook: LifecycleHook) -> None:
+        """Run ``hook`` every ``seconds`` while consuming."""
 
     @abstractmethod
     async def start_consuming(self) -> None:
         """Start consuming the subscribed topics (returns once consumption runs)."""
 
     @abstractmethod
-    async def health_check(self) -> dict[str, Any]:
-        """Structured health, with at least ``healthy: bool``."""
+    async def shutdown(self) -> None:
+        """Stop consuming, finish in-flight envelopes, commit and disconnect."""
+
+    @abstractmethod
+    def in_flight(self) -> int:
+        """Envelopes consumed and not yet answered."""
+
+    @abstractmethod
+    def health(self) -> BusHealth:
+        """Whether and how the bus consumes right now."""
+
+    @abstractmethod
+    def assigned_partitions(self) -> set[Partition]:
+        """The partitions this worker consumes now (empty before consumption starts)."""
+
+    @abstractmethod
+    def offset_source(self) -> OffsetSource:
+        """A new source of the broker's log end and committed offsets."""
+
+    @abstractmethod
+    def worker_app(self) -> Any:
+        """The framework application that runs this bus (``faust -A`` starts it; it
+        also serves the host's web pages)."""

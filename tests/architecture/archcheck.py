@@ -1,4 +1,6 @@
-"""Architecture checks: layer imports and the dev-only LocalHandler; prints file:line.
+"""Architecture checks: layers, the dev-only LocalHandler, handlers reading the environment.
+
+Every violation is printed as ``file:line: message``.
 
 Run ``python tests/architecture/archcheck.py [PROJECT_ROOT]``; exit 1 on any violation.
 
@@ -7,7 +9,10 @@ Rules:
 - ``onex_stream.spi`` imports only core (and the standard library);
 - nothing under core or spi imports ``onex_stream.infra``;
 - ``LocalHandler`` (``onex_stream.core.handlers.local``) is imported nowhere under
-  ``onex_stream/infra`` nor by a production entry point's module.
+  ``onex_stream/infra`` nor by a production entry point's module;
+- no module under ``onex_stream/infra/handlers`` reads the process environment
+  (``os.environ``, ``os.getenv``, ``os.getenvb``, ``environ`` imported from os): handlers
+  get their config, resolved secrets included, from ``initialize``.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ DEV_ENTRY_POINTS = frozenset({"omninode-runtime-host-dev"})
 # Modules behind `faust -A onex_stream worker` (not a console script, still production).
 FAUST_WORKER_MODULES = ("onex_stream", "onex_stream.worker", "onex_stream.bootstrap")
 CORE_MAY_IMPORT = frozenset({"pydantic", "pydantic_core", "yaml", "typing_extensions"})
+ENVIRONMENT_READERS = frozenset({"environ", "environb", "getenv", "getenvb"})
 
 
 def imports_of(path: Path) -> Iterator[tuple[int, str]]:
@@ -126,6 +132,39 @@ def local_handler_violations(root: Path) -> Iterator[str]:
                 )
 
 
+def environment_violations(root: Path) -> Iterator[str]:
+    """Reads of the process environment by a module under ``onex_stream/infra/handlers``."""
+    for path in sorted((root / "onex_stream" / "infra" / "handlers").rglob("*.py")):
+        for line, name in _environment_reads(path):
+            yield (
+                f"{path.relative_to(root)}:{line}: a handler reads the process environment "
+                f"({name}); handlers get config and resolved secrets from initialize"
+            )
+
+
+def _environment_reads(path: Path) -> Iterator[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    aliases = {"os"} | {  # names bound to the os module (import os as system)
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "os" and alias.asname
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and not node.level:
+            for alias in node.names:
+                if alias.name in ENVIRONMENT_READERS:
+                    yield node.lineno, f"from os import {alias.name}"
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in ENVIRONMENT_READERS
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+        ):
+            yield node.lineno, f"os.{node.attr}"
+
+
 def _production_entry_modules(root: Path) -> set[Path]:
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     modules = {
@@ -143,7 +182,11 @@ def _production_entry_modules(root: Path) -> set[Path]:
 def main(argv: list[str]) -> int:
     """Print every violation as ``file:line: message``; exit 1 if any."""
     root = Path(argv[0] if argv else ".").resolve()
-    violations = [*layer_violations(root), *local_handler_violations(root)]
+    violations = [
+        *layer_violations(root),
+        *local_handler_violations(root),
+        *environment_violations(root),
+    ]
     for violation in violations:
         print(violation)
     print(f"architecture check: {len(violations)} violation(s)", file=sys.stderr)

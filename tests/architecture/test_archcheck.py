@@ -104,3 +104,33 @@ def test_local_handler_in_the_faust_worker_bootstrap_is_reported(tree_copy: Path
     assert result.returncode == 1
     assert "onex_stream/bootstrap.py:" in result.stdout
     assert "a production entry point imports LocalHandler" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "expected"),
+    [
+        ("import os\nvalue = os.environ['PGPASS']", 4, "(os.environ)"),
+        ("import os\nvalue = os.getenv('PGPASS')", 4, "(os.getenv)"),
+        ("import os as system\nvalue = system.getenvb(b'PGPASS')", 4, "(os.getenvb)"),
+        ("from os import environ", 3, "(from os import environ)"),
+        ("from os import getenv as read", 3, "(from os import getenv)"),
+    ],
+)
+def test_a_handler_reading_the_process_environment_is_reported(
+    tree_copy: Path, source: str, line: int, expected: str
+) -> None:
+    plant(tree_copy, "onex_stream/infra/handlers/bad.py", source)
+    result = run_check(tree_copy)
+    assert result.returncode == 1
+    where = f"onex_stream/infra/handlers/bad.py:{line}: a handler reads the process environment"
+    assert where in result.stdout
+    assert expected in result.stdout
+
+
+def test_other_uses_of_os_in_a_handler_and_environment_reads_elsewhere_pass(
+    tree_copy: Path,
+) -> None:
+    plant(tree_copy, "onex_stream/infra/handlers/fine.py", "import os\nbase = os.path.join('a')")
+    plant(tree_copy, "onex_stream/infra/runtime/fine.py", "import os\nvalue = os.environ.get('X')")
+    result = run_check(tree_copy)
+    assert result.returncode == 0, result.stdout

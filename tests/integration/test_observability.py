@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from onex_stream.bootstrap import build_host, faust_app
+from onex_stream.bootstrap import build_host
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.infra.observability.health import HostHealth
 from tests.support.deterministic import DeterministicClock, DeterministicIds
@@ -237,7 +237,7 @@ async def test_readiness_is_503_before_partitions_are_assigned(tmp_path: Path) -
         env={"ONEX_ENV": "test"},
         bus_overrides={"web_enabled": False, "broker_url": "memory://unassigned"},
     )
-    report = await HostHealth(host, faust_app(host)).readiness()
+    report = await HostHealth(host).readiness()
     assert report.ready is False
     assert report.reasons == ["handler local unhealthy", "no partitions assigned"]
     assert json.loads(json.dumps(report.as_json()))["ready"] is False

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from onex_stream.core.contracts.strict import StrictModel
+from onex_stream.core.secret_refs import check_secret_ref
 from onex_stream.core.topics import (
     EnumTopicSignal,
     dead_letter_topic_for,
@@ -22,11 +24,7 @@ DEAD_LETTER_HEADROOM_BYTES = 8 * 1024
 DEFAULT_MAX_ENVELOPE_BYTES = 960 * 1024
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelSubscription(_Strict):
+class ModelSubscription(StrictModel):
     """A command topic and the topics its answers and dead letters go to."""
 
     input: str
@@ -58,7 +56,7 @@ class ModelSubscription(_Strict):
         return self.dead_letter or dead_letter_topic_for(self.input)
 
 
-class ModelKafkaSecurity(_Strict):
+class ModelKafkaSecurity(StrictModel):
     """How the worker authenticates to Kafka; the password only by reference."""
 
     protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -69,6 +67,8 @@ class ModelKafkaSecurity(_Strict):
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
 
+    _password_ref_form = field_validator("password_ref")(check_secret_ref)
+
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> ModelKafkaSecurity:
         if self.protocol.startswith("SASL") and not (
@@ -78,7 +78,7 @@ class ModelKafkaSecurity(_Strict):
         return self
 
 
-class ModelEventBusSettings(_Strict):
+class ModelEventBusSettings(StrictModel):
     """``event_bus.config``: broker, consumer group, topics, delivery tuning."""
 
     bootstrap_servers: str | None = None
@@ -116,7 +116,7 @@ class ModelEventBusSettings(_Strict):
         return self
 
 
-class ModelEventBusConfig(_Strict):
+class ModelEventBusConfig(StrictModel):
     """``runtime.event_bus``: the transport that feeds envelopes to the runtime."""
 
     kind: Literal["inmemory", "kafka"] = "inmemory"

@@ -8,13 +8,11 @@ from typing import Any
 
 from onex_stream.core.contracts.yaml_source import Path_, YamlDocument
 from onex_stream.core.errors import ContractValidationError
+from onex_stream.core.secret_names import SECRET_NAME, url_passwords
+from onex_stream.core.secret_refs import REFERENCE_FORMS, is_secret_ref
 
-_SECRET_KEY = re.compile(
-    r"(^|_)(password|passwd|secret|token|api_?key|private_?key|credentials?)$", re.I
-)
 _REFERENCE_ONLY = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-)?\}$")
-SECRET_REF = re.compile(r"^(vault:[^#\s]+#\S+|env:[A-Za-z_][A-Za-z0-9_]*)$")
-_URL_PASSWORD = re.compile(r"://[^/\s:@]+:(?P<password>[^@\s/]+)@")
+_KEY_SEPARATOR = re.compile(r"[_.-]")
 _BETA_RUNTIME_KEYS = (
     "tenant_id",
     "max_concurrent_operations",
@@ -40,13 +38,13 @@ def lint_secrets(document: YamlDocument) -> list[ContractValidationError]:
         key = str(path[-1]) if path else ""
         if not isinstance(value, str) or not value:
             continue
-        if key == "secret_ref" or key.endswith("_ref"):
-            if not SECRET_REF.match(value):
+        if key.endswith("_ref"):
+            if not is_secret_ref(value):
                 findings.append(
                     document.error(
                         path,
                         f"Malformed secret reference in '{key}'",
-                        "References look like 'vault:<path>#<key>' or 'env:<NAME>'",
+                        f"References look like {REFERENCE_FORMS}",
                         "Rewrite the reference in one of those forms",
                     )
                 )
@@ -89,10 +87,16 @@ def lint_schema_1(document: YamlDocument) -> list[ContractValidationError]:
 
 
 def _looks_like_secret(key: str, value: str) -> bool:
-    if _SECRET_KEY.search(key):
+    if _names_a_secret(key):
         return not _REFERENCE_ONLY.match(value)
-    match = _URL_PASSWORD.search(value)
-    return match is not None and not match["password"].startswith("${")
+    return any(not password.startswith("${") for password in url_passwords(value))
+
+
+def _names_a_secret(key: str) -> bool:
+    """The key's last word is secret-looking (vault_token, api_key, password), and does not
+    name a file holding one (ssl_keyfile) nor something about one (session_timeout_ms)."""
+    last = _KEY_SEPARATOR.split(key)[-1]
+    return SECRET_NAME.search(last) is not None and not last.lower().endswith("file")
 
 
 def _literal_secret(document: YamlDocument, path: Path_) -> ContractValidationError:
@@ -100,7 +104,7 @@ def _literal_secret(document: YamlDocument, path: Path_) -> ContractValidationEr
         path,
         f"Literal secret in '{'.'.join(map(str, path))}'",
         "Secrets are referenced, never written in contracts",
-        "Use secret_ref: 'vault:<path>#<key>' or 'env:<NAME>', or ${VAR} from the environment",
+        f"Use secret_ref: {REFERENCE_FORMS}, or ${{VAR}} from the environment",
     )
 
 

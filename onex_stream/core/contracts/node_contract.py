@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from onex_stream.core.contracts.event_bus import SLUG_PATTERN
+from onex_stream.core.contracts.strict import StrictModel
 from onex_stream.core.enums import EnumHandlerType, EnumNodeKind
 from onex_stream.core.envelope import OPERATION_PATTERN
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelFieldSpec(_Strict):
+class ModelFieldSpec(StrictModel):
     """One field of a node's input or output model."""
 
     name: str
@@ -24,14 +21,14 @@ class ModelFieldSpec(_Strict):
     description: str = ""
 
 
-class ModelDataModelSpec(_Strict):
+class ModelDataModelSpec(StrictModel):
     """A node's input or output model, by name and fields."""
 
     name: str
     fields: list[ModelFieldSpec] = Field(default_factory=list)
 
 
-class ModelIoOperation(_Strict):
+class ModelIoOperation(StrictModel):
     """Operations of one handler type that a node is allowed to perform."""
 
     type: EnumHandlerType
@@ -51,7 +48,7 @@ class ModelIoOperation(_Strict):
         return self
 
 
-class ModelNodeContract(_Strict):
+class ModelNodeContract(StrictModel):
     """A node contract file."""
 
     schema_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")

@@ -10,7 +10,6 @@ from pathlib import Path
 from onex_stream.core.contracts.loader import (
     check_node_contract,
     check_runtime_contract,
-    load_node_contract,
 )
 from onex_stream.core.contracts.node_contract import ModelNodeContract
 from onex_stream.core.contracts.runtime_contract import ModelRuntimeHostContract
@@ -36,14 +35,6 @@ class FileRegistry:
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = os.environ if env is None else env
-
-    def load(self, path: Path | str) -> ModelNodeContract:
-        """Load one node contract."""
-        return load_node_contract(path, env=self._env)
-
-    def load_all(self, directory: Path | str) -> list[ModelNodeContract]:
-        """Load every ``*.yaml`` node contract in ``directory`` (sorted by name)."""
-        return [self.load(path) for path in sorted(Path(directory).glob("*.yaml"))]
 
     def load_host(self, path: Path | str) -> HostDefinition:
         """Load a runtime contract and its nodes; raises the first finding."""

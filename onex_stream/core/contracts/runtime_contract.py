@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, model_validator
 
 from onex_stream.core.contracts.event_bus import (
     SLUG_PATTERN,
@@ -10,32 +10,33 @@ from onex_stream.core.contracts.event_bus import (
     ModelSubscription,
 )
 from onex_stream.core.contracts.handler_binding import ModelHandlerBindingConfig
+from onex_stream.core.contracts.strict import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelNodeRef(_Strict):
+class ModelNodeRef(StrictModel):
     """A hosted node; its contract is ``<nodes_dir>/<slug>.yaml``."""
 
     slug: str = Field(pattern=SLUG_PATTERN)
 
 
-class ModelEndpointSettings(_Strict):
+class ModelEndpointSettings(StrictModel):
     """Health and metrics HTTP endpoints (served by the worker's web server)."""
 
     enabled: bool = True
     port: int = Field(default=6066, ge=0, le=65535)
 
 
-class ModelMetricsSettings(ModelEndpointSettings):
-    """``/metrics``; lag and handler gauges are refreshed every ``refresh_seconds``."""
+class ModelMetricsSettings(StrictModel):
+    """``/metrics``, on the worker's one web server (``health.port``); lag and handler
+    gauges are refreshed every ``refresh_seconds``. ``port``, if given, must equal
+    ``health.port``."""
 
+    enabled: bool = True
+    port: int | None = Field(default=None, ge=0, le=65535)
     refresh_seconds: float = Field(default=5.0, gt=0, le=5.0)
 
 
-class ModelRuntimeSection(_Strict):
+class ModelRuntimeSection(StrictModel):
     """The ``runtime`` section of a runtime host contract."""
 
     name: str = Field(pattern=SLUG_PATTERN)
@@ -50,6 +51,16 @@ class ModelRuntimeSection(_Strict):
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
     health: ModelEndpointSettings = Field(default_factory=ModelEndpointSettings)
     metrics: ModelMetricsSettings = Field(default_factory=ModelMetricsSettings)
+
+    @model_validator(mode="after")
+    def _one_web_server(self) -> ModelRuntimeSection:
+        if self.metrics.port is not None and self.metrics.port != self.health.port:
+            raise ValueError(
+                f"metrics.port ({self.metrics.port}) differs from health.port "
+                f"({self.health.port}): the worker serves /metrics and /health/* on one "
+                "web server; drop metrics.port or make them equal"
+            )
+        return self
 
     @property
     def consumer_group(self) -> str:
@@ -67,7 +78,7 @@ class ModelRuntimeSection(_Strict):
         return [ModelSubscription(input=f"onex.{self.tenant_id or 'local'}.{self.name}.cmd.v1")]
 
 
-class ModelRuntimeHostContract(_Strict):
+class ModelRuntimeHostContract(StrictModel):
     """A runtime host contract file (schema 1.x = MVP, 2.x = Beta)."""
 
     schema_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")

@@ -18,11 +18,13 @@ from onex_stream.core.errors import (
     HandlerNotFoundError,
     InvalidOperationError,
     NodeNotFoundError,
+    OperationNotAllowedError,
     RuntimeHostError,
 )
-from onex_stream.core.ports import HandlerPort, HandlerResult
+from onex_stream.core.ports import HandlerPort
 from onex_stream.core.responses import ResponseFactory
 from onex_stream.core.runtime.node_instance import NodeInstance
+from onex_stream.core.runtime.route import Route, Routed
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +33,9 @@ class NodeRuntime:
     """Hosts nodes and handlers and turns every command into a response.
 
     NodeRuntime owns no event loop, consumer or background task: the runtime host
-    process (infra) consumes the bus and calls ``route_envelope`` for each command.
-    It never mutates an envelope and never assigns a correlation_id; errors of any
-    kind come back as ``success=false`` responses, never as exceptions.
+    (infra) consumes the bus and routes each command (``resolve`` then ``dispatch``,
+    or both with ``route_envelope``). It never mutates an envelope and never assigns
+    a correlation_id; errors come back as ``success=false`` responses, never raised.
     """
 
     def __init__(self, name: str, responses: ResponseFactory | None = None) -> None:
@@ -66,7 +68,7 @@ class NodeRuntime:
         """Host the node described by ``contract``."""
         if contract.name in self._nodes:
             raise HandlerConfigurationError(f"node '{contract.name}' is already registered")
-        node = self._nodes[contract.name] = NodeInstance(contract, self)
+        node = self._nodes[contract.name] = NodeInstance(contract)
         return node
 
     async def initialize(self, configs: Mapping[EnumHandlerType, Mapping[str, Any]]) -> None:
@@ -98,15 +100,35 @@ class NodeRuntime:
         healthy = all(entry.get("healthy") is True for entry in report.values())
         return {"healthy": healthy and not self._shut_down, "handlers": report}
 
-    async def route_envelope(self, envelope: ModelOnexEnvelope) -> ModelOnexEnvelope:
-        """Route a command to its node and handler; always returns a response."""
-        node_slug = self.name
+    async def route_envelope(self, envelope: ModelOnexEnvelope) -> Routed:
+        """Route a command: ``resolve`` then ``dispatch``; never raises."""
+        route = self.resolve(envelope)
+        return Routed(await self.dispatch(route), route.labels)
+
+    def resolve(self, envelope: ModelOnexEnvelope) -> Route:
+        """Look up the envelope's node and handler, once each; never raises."""
+        slug, kind = envelope.target_node, envelope.handler_type
+        if slug is None:
+            node = next(iter(self._nodes.values())) if len(self._nodes) == 1 else None
+        else:
+            node = self._nodes.get(slug)
+        handler = self._handlers.get(kind) if kind is not None else None
+        return Route.of(envelope, node, handler)
+
+    async def dispatch(self, route: Route) -> ModelOnexEnvelope:
+        """Check, then execute, a resolved command; always returns a response.
+
+        The first failing check wins: a command, not expired, node and handler found,
+        operation supported by the handler, then declared by the node contract.
+        """
+        envelope, source_node = route.envelope, self.name
         try:
-            node = self._resolve(envelope)
-            node_slug = node.slug
-            payload = await node.handle(envelope)
+            node, handler = self._admit(route)
+            source_node = node.slug
+            _check_declared(node, envelope)
+            payload = await handler.execute(envelope)
         except RuntimeHostError as error:
-            return self.responses.failure(envelope, error, source_node=node_slug)
+            return self.responses.failure(envelope, error, source_node=source_node)
         except Exception as exc:
             logger.exception("unexpected error handling envelope %s", envelope.envelope_id)
             unexpected = HandlerExecutionError(
@@ -115,23 +137,36 @@ class NodeRuntime:
                 handler_type=envelope.handler_type,
                 operation=envelope.operation,
             )
-            return self.responses.failure(envelope, unexpected, source_node=node_slug)
-        return self.responses.success(envelope, payload, source_node=node_slug)
+            return self.responses.failure(envelope, unexpected, source_node=source_node)
+        return self.responses.success(envelope, payload, source_node=source_node)
 
-    async def execute_with_handler(self, envelope: ModelOnexEnvelope) -> HandlerResult:
-        """Run the envelope on its handler (nodes call this after their checks)."""
-        return await self._handler_for(envelope).execute(envelope)
-
-    def _resolve(self, envelope: ModelOnexEnvelope) -> NodeInstance:
+    def _admit(self, route: Route) -> tuple[NodeInstance, HandlerPort]:
+        envelope, node, handler = route.envelope, route.node, route.handler
         if envelope.is_response or envelope.handler_type is None or envelope.operation is None:
             raise EnvelopeValidationError(
                 "a command needs is_response=false, handler_type and operation",
                 correlation_id=envelope.correlation_id,
             )
         self._check_ttl(envelope)
-        node = self._node_for(envelope)
-        handler = self._handler_for(envelope)
-        if envelope.operation not in handler.supported_operations:
+        if node is None:
+            slug = envelope.target_node
+            reason = f"unknown node '{slug}'" if slug else "no target_node and several nodes"
+            raise NodeNotFoundError(
+                reason,
+                correlation_id=envelope.correlation_id,
+                handler_type=envelope.handler_type,
+                operation=envelope.operation,
+                details={"available_nodes": sorted(self._nodes)},
+            )
+        if handler is None:
+            raise HandlerNotFoundError(
+                f"no handler registered for type '{envelope.handler_type.value}'",
+                correlation_id=envelope.correlation_id,
+                handler_type=envelope.handler_type.value,
+                operation=envelope.operation,
+                details={"available_handlers": sorted(t.value for t in self._handlers)},
+            )
+        if not route.supported:
             raise InvalidOperationError(
                 f"operation '{envelope.operation}' is not supported by the "
                 f"{envelope.handler_type.value} handler",
@@ -140,7 +175,7 @@ class NodeRuntime:
                 operation=envelope.operation,
                 details={"available_operations": sorted(handler.supported_operations)},
             )
-        return node
+        return node, handler
 
     def _check_ttl(self, envelope: ModelOnexEnvelope) -> None:
         if envelope.ttl_seconds is None or envelope.timestamp is None:
@@ -154,31 +189,14 @@ class NodeRuntime:
                 operation=envelope.operation,
             )
 
-    def _node_for(self, envelope: ModelOnexEnvelope) -> NodeInstance:
-        slug = envelope.target_node
-        if slug is None and len(self._nodes) == 1:
-            return next(iter(self._nodes.values()))
-        node = self._nodes.get(slug) if slug is not None else None
-        if node is None:
-            reason = f"unknown node '{slug}'" if slug else "no target_node and several nodes"
-            raise NodeNotFoundError(
-                reason,
-                correlation_id=envelope.correlation_id,
-                handler_type=envelope.handler_type,
-                operation=envelope.operation,
-                details={"available_nodes": sorted(self._nodes)},
-            )
-        return node
 
-    def _handler_for(self, envelope: ModelOnexEnvelope) -> HandlerPort:
-        assert envelope.handler_type is not None
-        handler = self._handlers.get(envelope.handler_type)
-        if handler is None:
-            raise HandlerNotFoundError(
-                f"no handler registered for type '{envelope.handler_type.value}'",
-                correlation_id=envelope.correlation_id,
-                handler_type=envelope.handler_type.value,
-                operation=envelope.operation,
-                details={"available_handlers": sorted(t.value for t in self._handlers)},
-            )
-        return handler
+def _check_declared(node: NodeInstance, envelope: ModelOnexEnvelope) -> None:
+    assert envelope.handler_type is not None and envelope.operation is not None
+    if not node.contract.allows(envelope.handler_type, envelope.operation):
+        raise OperationNotAllowedError(
+            f"node '{node.slug}' does not declare operation '{envelope.operation}'",
+            correlation_id=envelope.correlation_id,
+            handler_type=envelope.handler_type.value,
+            operation=envelope.operation,
+            details={"declared_operations": node.contract.declared_operations()},
+        )

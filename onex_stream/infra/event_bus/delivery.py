@@ -65,10 +65,12 @@ class BatchDelivery:
         self._send = send
         self._limit = settings.max_record_bytes
         self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self.in_flight = 0  # events taken and not yet acked (answered or dead-lettered)
 
     async def deliver(self, events: Sequence[Any], route: Route) -> None:
         """Answer and ack every event; raises :class:`DeliveryFailedError` if one cannot be."""
         attempts = self.settings.max_delivery_attempts
+        self.in_flight += len(events)
         failures = await self._attempt(events, route)
         for attempt in range(1, attempts):
             if not failures:
@@ -99,7 +101,7 @@ class BatchDelivery:
             if errors:
                 failures.append((event, errors[0]))
             else:
-                event.ack()
+                self._ack(event)
         return failures
 
     async def _bounded(self, event: Any, route: Route) -> _Handed:
@@ -171,7 +173,11 @@ class BatchDelivery:
                 f"{route.dead_letter_topic} failed too ({type(send_error).__name__}: "
                 f"{send_error}); stopping: the record stays uncommitted"
             ) from send_error
+        self._ack(event)
+
+    def _ack(self, event: Any) -> None:
         event.ack()
+        self.in_flight -= 1
 
     def _log_failures(self, failures: list[tuple[Any, BaseException]], attempt: int) -> None:
         for event, exc in failures:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,10 +9,12 @@ from typing import Any
 import faust
 from faust.utils.terminal import SpinnerHandler
 
+from onex_stream.infra.event_bus.faust_overrides import BoundedWaitEmptyMixin
+
 Hook = Callable[[], Awaitable[None]]
 
 
-class HostApp(faust.App):
+class HostApp(BoundedWaitEmptyMixin, faust.App):
     """Faust app with three hook lists.
 
     ``startup_hooks`` run before any agent starts (prepare topics, initialize
@@ -46,25 +47,6 @@ class HostApp(faust.App):
         _restore_root_log_level()
         for hook in self.ready_hooks:
             await hook()
-
-    async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
-        """Wait for in-flight events (on stop and on revoke), at most ``shutdown_grace``.
-
-        Faust's own wait has no limit (and runs again in ``Consumer.on_stop``), so
-        the app is built with ``stream_wait_empty=False`` and waits here instead.
-        ``Consumer.wait_empty`` swallows cancellation, so on timeout it is left to
-        end by itself once the consumer stops. What is not finished in time is not
-        committed and will be delivered again.
-        """
-        logger.info("Wait for in-flight envelopes (at most %.1f s)...", self.shutdown_grace)
-        waiting = asyncio.ensure_future(consumer.wait_empty())
-        done, _ = await asyncio.wait({waiting}, timeout=self.shutdown_grace)
-        if not done:
-            logger.warning(
-                "in-flight envelopes not finished within %.1f s: not committed, "
-                "they will be delivered again",
-                self.shutdown_grace,
-            )
 
     async def on_shutdown(self) -> None:
         """Faust's shutdown, then the shutdown hooks."""

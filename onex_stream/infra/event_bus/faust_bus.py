@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Awaitable, Sized
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
+from faust.exceptions import ConsumerNotStarted
 from faust.types import RecordMetadata
 
-from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EventBusError
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
-from onex_stream.infra.event_bus.kafka_topics import missing_topics
-from onex_stream.infra.event_bus.records import Outbound, response_record
+from onex_stream.infra.event_bus.records import Outbound
 from onex_stream.infra.event_bus.settings import BusSettings
 from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.spi.event_bus import (
+    BusHealth,
     EnvelopeCallback,
     InvalidCallback,
     LifecycleHook,
+    OffsetSource,
+    Partition,
     ProtocolEventBus,
 )
 
@@ -57,7 +59,7 @@ class FaustEventBus(ProtocolEventBus):
             stream_wait_empty=False,  # HostApp waits itself, bounded by the grace period
             **{"datadir": _scratch_dir(settings.app_id), **settings.faust_options},
         )
-        self.app.startup_hooks.append(self.initialize)
+        self.app.startup_hooks.append(self._prepare_topics)
         self._routes: dict[str, Route] = {}
         self._delivery = BatchDelivery(settings, metrics, self._send)
 
@@ -86,31 +88,33 @@ class FaustEventBus(ProtocolEventBus):
 
         self.app.agent(channel, name=topic.replace(".", "-"))(agent)
 
-    async def initialize(self) -> None:
-        """Create the topics (memory://, or when allowed), else check that they exist."""
+    async def _prepare_topics(self) -> None:
         names = [
             n for t, r in self._routes.items() for n in (t, r.event_topic, r.dead_letter_topic)
         ]
-        if self.settings.create_topics:
-            for name in names:
-                await self.app.topic(name, partitions=self.settings.partitions).maybe_declare()
-            return
-        settings = self.settings
-        missing = await missing_topics(settings.bootstrap_servers, names, **settings.admin_auth)
-        if missing:
-            raise EventBusError(
-                f"missing topics on {settings.bootstrap_servers}: {', '.join(missing)}; "
-                "create them, or set event_bus.config.create_topics: true (dev/test only)",
-                details={"missing_topics": missing},
-            )
+        await self.settings.transport.prepare_topics(self.app, self.settings, names)
 
     def add_lifecycle_hooks(
-        self, *, on_start: LifecycleHook, on_ready: LifecycleHook, on_stop: LifecycleHook
+        self,
+        *,
+        on_start: LifecycleHook | None = None,
+        on_ready: LifecycleHook | None = None,
+        on_stop: LifecycleHook | None = None,
+        first: bool = False,
     ) -> None:
-        """Hook the host into the Faust app's start, started and shutdown."""
-        self.app.startup_hooks.append(on_start)
-        self.app.ready_hooks.append(on_ready)
-        self.app.shutdown_hooks.append(on_stop)
+        """Hook into the Faust app's start (before agents), started and shutdown."""
+        app = self.app
+        for hooks, hook in (
+            (app.startup_hooks, on_start),
+            (app.ready_hooks, on_ready),
+            (app.shutdown_hooks, on_stop),
+        ):
+            if hook is not None:
+                hooks.insert(0 if first else len(hooks), hook)
+
+    def every(self, seconds: float, hook: LifecycleHook) -> None:
+        """A Faust timer."""
+        self.app.timer(seconds)(hook)
 
     async def start_consuming(self) -> None:
         """Start the Faust app in this process (``faust worker`` does this itself)."""
@@ -120,21 +124,34 @@ class FaustEventBus(ProtocolEventBus):
         """Stop the app: agents finish, offsets are committed, hooks run."""
         await self.app.stop()
 
-    async def publish_envelope(self, envelope: ModelOnexEnvelope, topic: str) -> None:
-        """Publish one envelope keyed by correlation_id; returns once acknowledged."""
-        await (await self._send(response_record(envelope, topic)))
-
     def in_flight(self) -> int:
-        """Envelopes fetched and not yet acked: Faust's pending-ack set, which is also
-        what it waits for on shutdown (private, but the one true count)."""
-        pending: Sized = getattr(self.app.consumer, "_unacked_messages", ())
-        return len(pending)
+        """Envelopes the agents took and have not answered yet."""
+        return self._delivery.in_flight
 
-    async def health_check(self) -> dict[str, Any]:
-        """Healthy while the app runs and the consumer holds partitions."""
-        running = self.app.started and not self.app.should_stop
-        assigned = len(self.app.consumer.assignment()) if running else 0
-        return {"healthy": running and assigned > 0, "assigned_partitions": assigned}
+    def health(self) -> BusHealth:
+        """Running, partitions held, rebalancing, consuming (flow not paused)."""
+        app = self.app
+        return BusHealth(
+            running=app.started and not app.should_stop,
+            assigned_partitions=len(self.assigned_partitions()),
+            rebalancing=bool(app.rebalancing),
+            consuming=bool(getattr(app.consumer, "flow_active", True)),
+        )
+
+    def assigned_partitions(self) -> set[Partition]:
+        """The consumer's assignment (empty before it started)."""
+        try:
+            return {(tp.topic, tp.partition) for tp in self.app.consumer.assignment()}
+        except ConsumerNotStarted:
+            return set()
+
+    def offset_source(self) -> OffsetSource:
+        """The transport's offsets (the memory broker's, or the Kafka cluster's)."""
+        return self.settings.transport.offset_source(self.settings)
+
+    def worker_app(self) -> HostApp:
+        """The Faust app: ``faust -A onex_stream worker`` runs it."""
+        return self.app
 
     async def _stop_worker(self, exc: Exception) -> None:
         """Crash the app: its unanswered records stay uncommitted and are delivered again."""

@@ -6,19 +6,19 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, TypeAlias
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from onex_stream.core import errors
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
+from onex_stream.core.secret_refs import check_secret_ref
 from onex_stream.infra.handlers import common
 from onex_stream.spi import ProtocolHandler
 
@@ -38,7 +38,12 @@ _SQL_TOKEN = re.compile(
 
 
 class DbSettings(BaseModel):
-    """The db handler's config: ``dsn``, or host/port/database/user/password_ref."""
+    """The db handler's config: ``dsn``, or host/port/database/user/password.
+
+    A contract gives ``password_ref``; the host resolves it into ``password``
+    (``SecretResolver.resolve_config``) before ``initialize``, so the handler never
+    reads the environment and refuses a ``password_ref`` that reaches it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,18 +54,29 @@ class DbSettings(BaseModel):
     port: int = Field(default=5432, ge=1, le=65535)
     database: str | None = None
     user: str | None = None
-    password_ref: str | None = Field(default=None, pattern=r"^env:[A-Za-z_][A-Za-z0-9_]*$")
+    password: SecretStr | None = None
+    password_ref: str | None = None
     statement_timeout_ms: int | None = Field(default=None, ge=1)
     max_rows: int = Field(default=10_000, ge=1)
+
+    @field_validator("password_ref")
+    @classmethod
+    def _resolved_by_the_host(cls, value: str | None) -> str | None:
+        if check_secret_ref(value) is not None:  # malformed: ValueError showing the forms
+            raise ValueError(
+                "unresolved: the host resolves password_ref into password before the "
+                "handler starts (SecretResolver.resolve_config)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> DbSettings:
         if (self.dsn is None) == (self.host is None):
-            raise ValueError("give either dsn or host (with port, database, user, password_ref)")
+            raise ValueError("give either dsn or host (with port, database, user, password)")
         return self
 
     def pool_args(self) -> dict[str, Any]:
-        """``asyncpg.create_pool`` arguments; ``password_ref`` is read from the environment."""
+        """``asyncpg.create_pool`` arguments (the only place the password is revealed)."""
         timeout = self.statement_timeout_ms
         server = {"statement_timeout": str(timeout)} if timeout else {}
         args: dict[str, Any] = {
@@ -70,7 +86,7 @@ class DbSettings(BaseModel):
         }
         if self.dsn is not None:
             return {**args, "dsn": self.dsn.get_secret_value()}
-        password = _password(self.password_ref) if self.password_ref else None
+        password = self.password.get_secret_value() if self.password is not None else None
         target = {"host": self.host, "port": self.port, "database": self.database}
         return {**args, **target, "user": self.user, "password": password}
 
@@ -282,12 +298,3 @@ def _translated(exc: Exception) -> errors.RuntimeHostError:
             f"PostgreSQL error {sqlstate} ({name})", details={"sqlstate": sqlstate, "error": name}
         )
     return errors.HandlerExecutionError(f"database call failed ({name})", details={"error": name})
-
-
-def _password(reference: str) -> str:
-    value = os.environ.get(reference.removeprefix("env:"))
-    if value is None:
-        raise errors.SecretResolutionError(
-            f"password_ref '{reference}' is not set in the environment"
-        )
-    return value

@@ -19,6 +19,7 @@ from onex_stream.core import errors
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
+from onex_stream.core.secret_names import SECRET_NAME
 from onex_stream.infra.handlers import common
 from onex_stream.infra.handlers.http_address_policy import (
     GuardedBackend,
@@ -41,7 +42,7 @@ METHODS = {f"http.{verb.lower()}": verb for verb in ("GET", "POST", "PUT", "DELE
 _HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$", re.I)
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\b", re.I)
 # Authorization, Proxy-Authorization, Cookie and any secret-looking name (X-Api-Token...)
-_CREDENTIAL_HEADER = re.compile(r"auth|cookie|credential|key|passw|secret|session|token", re.I)
+_CREDENTIAL_HEADER = SECRET_NAME
 
 
 class HttpSettings(BaseModel):

@@ -6,9 +6,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import faust
-from faust.exceptions import ConsumerNotStarted
-
 from onex_stream.infra.runtime.host import RuntimeHost
 
 
@@ -32,11 +29,10 @@ class HealthReport:
 
 
 class HostHealth:
-    """Computes health from the host's handlers and the Faust app's consumer."""
+    """Computes health from the host's handlers and its event bus's health snapshot."""
 
-    def __init__(self, host: RuntimeHost, app: faust.App) -> None:
+    def __init__(self, host: RuntimeHost) -> None:
         self.host = host
-        self.app = app
         self.started_at = time.monotonic()
 
     def liveness(self) -> dict[str, Any]:
@@ -54,18 +50,11 @@ class HostHealth:
         reasons = [
             f"handler {name} unhealthy" for name, h in handlers.items() if not h.get("healthy")
         ]
-        assigned = self.assigned_partitions()
-        if not assigned:
+        bus = self.host.bus.health()
+        if not bus.assigned_partitions:
             reasons.append("no partitions assigned")
-        elif self.app.rebalancing:
+        elif bus.rebalancing:
             reasons.append("rebalancing")
-        elif not getattr(self.app.consumer, "flow_active", True):
+        elif not bus.consuming:
             reasons.append("consumption paused")
-        return HealthReport(not reasons, reasons, handlers, assigned)
-
-    def assigned_partitions(self) -> int:
-        """Partitions this worker holds (0 before the consumer started)."""
-        try:
-            return len(self.app.consumer.assignment())
-        except ConsumerNotStarted:
-            return 0
+        return HealthReport(not reasons, reasons, handlers, bus.assigned_partitions)

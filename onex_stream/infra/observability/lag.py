@@ -3,93 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from onex_stream.infra.event_bus.memory import MemoryBroker
 from onex_stream.infra.observability.metrics import HostMetrics
+from onex_stream.spi.event_bus import OffsetSource, Partition
 
 logger = logging.getLogger(__name__)
-Partition = tuple[str, int]
-
-
-class OffsetSource(Protocol):
-    """Where log end and committed offsets come from."""
-
-    async def offsets(
-        self, group: str, partitions: Iterable[Partition]
-    ) -> dict[Partition, tuple[int, int | None]]:
-        """(log end offset, committed offset or None) per partition."""
-
-    async def close(self) -> None:
-        """Release connections."""
-
-
-class MemoryOffsets:
-    """Offsets of the in-process ``memory://`` broker."""
-
-    def __init__(self, broker: MemoryBroker) -> None:
-        self.broker = broker
-
-    async def offsets(
-        self, group: str, partitions: Iterable[Partition]
-    ) -> dict[Partition, tuple[int, int | None]]:
-        """Read straight from the broker's logs and group offsets."""
-        return {
-            (topic, p): (
-                self.broker.highwater(topic, p),
-                self.broker.committed_offset(group, topic, p),
-            )
-            for topic, p in partitions
-        }
-
-    async def close(self) -> None:
-        """Nothing to release."""
-
-
-class KafkaOffsets:
-    """Offsets asked from Kafka: ListOffsets for log ends, OffsetFetch for the group."""
-
-    def __init__(self, bootstrap_servers: str, auth: Mapping[str, Any]) -> None:
-        self._settings = {"bootstrap_servers": bootstrap_servers, **auth}
-        self._clients: tuple[AIOKafkaConsumer, AIOKafkaAdminClient] | None = None
-
-    async def offsets(
-        self, group: str, partitions: Iterable[Partition]
-    ) -> dict[Partition, tuple[int, int | None]]:
-        """Ask the cluster (both requests are cheap metadata calls)."""
-        consumer, admin = await self._connected()
-        tps = [TopicPartition(topic, p) for topic, p in partitions]
-        ends = await consumer.end_offsets(tps)
-        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-        return {
-            (tp.topic, tp.partition): (
-                ends[tp],
-                committed[tp].offset if tp in committed and committed[tp].offset >= 0 else None,
-            )
-            for tp in tps
-        }
-
-    async def close(self) -> None:
-        """Close both clients."""
-        if self._clients is not None:
-            consumer, admin = self._clients
-            await consumer.stop()
-            await admin.close()
-
-    async def _connected(self) -> tuple[AIOKafkaConsumer, AIOKafkaAdminClient]:
-        # aiokafka clients bind to the running loop: create them on first use.
-        if self._clients is None:
-            consumer = AIOKafkaConsumer(**self._settings)
-            admin = AIOKafkaAdminClient(**self._settings)
-            await consumer.start()
-            await admin.start()
-            self._clients = consumer, admin
-        return self._clients
 
 
 class LagMonitor:

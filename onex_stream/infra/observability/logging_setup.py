@@ -7,7 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from onex_stream.core.errors import HostStartError
+from onex_stream.core.errors import HostStartError, cannot_start
 from onex_stream.infra.observability.log_context import CONTEXT_FIELDS, ContextFilter
 from onex_stream.infra.observability.redaction import RedactionFilter
 
@@ -38,7 +38,7 @@ class StartFaultFilter(logging.Filter):
         """Replace the record's message and drop its traceback when it carries a start fault."""
         fault = record.exc_info[1] if record.exc_info else None
         if isinstance(fault, HostStartError):
-            record.msg, record.args = fault.message, ()
+            record.msg, record.args = cannot_start(fault), ()
             record.exc_info, record.exc_text = None, None
         return True
 

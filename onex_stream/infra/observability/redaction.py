@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import re
 
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
+from onex_stream.core.secret_names import SECRET_NAME, mask_url_credentials
+
+# key=value / key: value where the key is secret-looking (SECRET_NAME), e.g. api_key: abc
 _SECRET_PAIR = re.compile(
-    r"(?P<key>[\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization)[\w-]*)"
+    rf"(?P<key>[\w-]*(?:{SECRET_NAME.pattern})[\w-]*)"
     r"(?P<sep>['\"]?\s*[:=]\s*['\"]?)(?:bearer\s+)?(?P<value>[^\s'\",;&}]+)",
     re.IGNORECASE,
 )
@@ -16,7 +18,7 @@ _LINE_BREAKS = str.maketrans({"\r": "\\r", "\n": "\\n"})
 
 def redact(text: str) -> str:
     """``text`` with URL userinfo and ``secret=value`` pairs masked, CR/LF escaped."""
-    text = _URL_USERINFO.sub(r"\g<scheme>***@", text)
+    text = mask_url_credentials(text)
     text = _SECRET_PAIR.sub(r"\g<key>\g<sep>***", text)
     return text.translate(_LINE_BREAKS)
 

@@ -12,9 +12,9 @@ from onex_stream.core.contracts.locations import handler_location
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EnvelopeValidationError, HostStartError, RuntimeHostError
-from onex_stream.core.runtime import NodeRuntime
+from onex_stream.core.runtime import UNKNOWN_LABELS, NodeRuntime, RouteLabels
 from onex_stream.infra.observability.log_context import envelope_context
-from onex_stream.infra.observability.metrics import UNKNOWN, HostMetrics
+from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.spi import ProtocolEventBus
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class RuntimeHost:
         except RuntimeHostError as error:
             where = handler_location(self.definition.path, error.handler_type)
             handler = f"the {error.handler_type} handler" if error.handler_type else "a handler"
-            message = f"cannot start: {where}: {handler} failed to initialize: {error.message}"
+            message = f"{where}: {handler} failed to initialize: {error.message}"
             raise HostStartError(message, error) from None
 
     async def ready(self) -> None:
@@ -84,10 +84,10 @@ class RuntimeHost:
         """
         if envelope.correlation_id is None:
             envelope = envelope.model_copy(update={"correlation_id": self.runtime.responses.ids()})
-        node = self._node_label(envelope)
-        with envelope_context(envelope, node):
-            response = await self.runtime.route_envelope(envelope)
-        self._count(node, envelope.handler_type, envelope.operation, response)
+        route = self.runtime.resolve(envelope)
+        with envelope_context(envelope, route.labels.node):
+            response = await self.runtime.dispatch(route)
+        self._count(route.labels, response)
         return response
 
     async def handle_invalid(
@@ -105,28 +105,9 @@ class RuntimeHost:
             correlation_id=correlation_id,
             causation_id=envelope_id,
         )
-        self._count(UNKNOWN, None, None, response)
+        self._count(UNKNOWN_LABELS, response)
         return response
 
-    def _node_label(self, envelope: ModelOnexEnvelope) -> str:
-        nodes, target = self.runtime.nodes, envelope.target_node
-        if target is None:
-            return next(iter(nodes)) if len(nodes) == 1 else UNKNOWN
-        return target if target in nodes else UNKNOWN
-
-    def _count(
-        self,
-        node: str,
-        handler_type: EnumHandlerType | None,
-        operation: str | None,
-        response: ModelOnexEnvelope,
-    ) -> None:
-        handler = self.runtime.handlers.get(handler_type) if handler_type else None
-        known = handler is not None and operation in handler.supported_operations
-        operation_label = operation if operation is not None and known else UNKNOWN
-        self.metrics.count_envelope(
-            node,
-            handler.handler_type.value if handler else UNKNOWN,
-            operation_label,
-            response.error.code if response.error else "success",
-        )
+    def _count(self, labels: RouteLabels, response: ModelOnexEnvelope) -> None:
+        outcome = response.error.code if response.error else "success"
+        self.metrics.count_envelope(labels.node, labels.handler, labels.operation, outcome)

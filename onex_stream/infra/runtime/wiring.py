@@ -1,7 +1,7 @@
-"""Wiring: the single source of truth for handler and event bus classes.
+"""Wiring: the single source of truth for handler classes and transport kinds.
 
-Every production handler class and event bus class is listed here and nowhere
-else; the runtime host instantiates handlers only through
+Every production handler class and every transport kind (``event_bus.kind``) is
+listed here and nowhere else; the runtime host instantiates handlers only through
 ``register_handlers_from_config``. Dev/test-only handlers are not listed: a
 dev/test entry point passes them as ``extra`` classes.
 """
@@ -16,9 +16,12 @@ from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.errors import HandlerConfigurationError
 from onex_stream.core.ports import HandlerPort
 from onex_stream.core.runtime import NodeRuntime
-from onex_stream.infra.event_bus.faust_bus import FaustEventBus
+from onex_stream.infra.event_bus.kafka.kind import KAFKA
+from onex_stream.infra.event_bus.memory.kind import MEMORY
+from onex_stream.infra.event_bus.transport_kind import TransportKind
 from onex_stream.infra.handlers.db import DbHandler
 from onex_stream.infra.handlers.http import HttpHandler
+from onex_stream.infra.secrets import SecretResolver
 
 HandlerClass = type[HandlerPort]
 
@@ -27,10 +30,7 @@ HANDLER_REGISTRY: dict[EnumHandlerType, HandlerClass] = {
     EnumHandlerType.DB: DbHandler,
 }
 
-EVENT_BUS_REGISTRY: dict[str, type[FaustEventBus]] = {
-    "inmemory": FaustEventBus,
-    "kafka": FaustEventBus,
-}
+TRANSPORT_REGISTRY: dict[str, TransportKind] = {kind.name: kind for kind in (MEMORY, KAFKA)}
 
 
 def get_handler_class(
@@ -47,13 +47,13 @@ def get_handler_class(
     return classes[handler_type]
 
 
-def get_event_bus_class(kind: str) -> type[FaustEventBus]:
-    """The event bus class for ``event_bus.kind``."""
-    if kind not in EVENT_BUS_REGISTRY:
+def get_transport(kind: str) -> TransportKind:
+    """The transport kind for ``event_bus.kind``."""
+    if kind not in TRANSPORT_REGISTRY:
         raise HandlerConfigurationError(
-            f"unknown event bus kind '{kind}' (available: {', '.join(EVENT_BUS_REGISTRY)})"
+            f"unknown event bus kind '{kind}' (available: {', '.join(TRANSPORT_REGISTRY)})"
         )
-    return EVENT_BUS_REGISTRY[kind]
+    return TRANSPORT_REGISTRY[kind]
 
 
 def register_handlers_from_config(
@@ -61,11 +61,14 @@ def register_handlers_from_config(
     bindings: Sequence[ModelHandlerBindingConfig],
     extra: Mapping[EnumHandlerType, HandlerClass] | None = None,
     wrap: Callable[[HandlerPort], HandlerPort] | None = None,
+    *,
+    secrets: SecretResolver | None = None,
 ) -> dict[EnumHandlerType, dict[str, Any]]:
     """Instantiate and register every enabled handler; returns their init configs.
 
     ``wrap`` decorates each handler (instrumentation). Duplicate types are refused
-    by ``NodeRuntime.register_handler``.
+    by ``NodeRuntime.register_handler``. With ``secrets``, every ``<name>_ref`` of a
+    config is resolved into ``<name>`` (a ``SecretResolutionError`` stops the start).
     """
     configs: dict[EnumHandlerType, dict[str, Any]] = {}
     for binding in bindings:
@@ -73,5 +76,6 @@ def register_handlers_from_config(
             continue
         handler = get_handler_class(binding.type, extra)()
         runtime.register_handler(wrap(handler) if wrap else handler)
-        configs[binding.type] = binding.config.handler_settings()
+        settings = binding.config.handler_settings()
+        configs[binding.type] = secrets.resolve_config(settings) if secrets else settings
     return configs

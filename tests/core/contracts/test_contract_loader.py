@@ -332,3 +332,14 @@ def test_an_envelope_limit_within_the_record_limit_loads(tmp_path: Path) -> None
     )
     config = load_runtime_contract(write(tmp_path, text), env={}).runtime.event_bus.config
     assert (config.max_envelope_bytes, config.max_record_bytes) == (1048576, 1056768)
+
+
+def test_a_metrics_port_other_than_the_health_port_is_refused(tmp_path: Path) -> None:
+    text = MINIMAL.replace("1.0.0", "2.0.0") + "  health: {port: 8080}\n  metrics: {port: 9090}\n"
+    error = failure(write(tmp_path, text))
+    assert "metrics.port (9090) differs from health.port (8080)" in error.error
+
+
+def test_a_metrics_port_equal_to_the_health_port_loads(tmp_path: Path) -> None:
+    text = MINIMAL.replace("1.0.0", "2.0.0") + "  health: {port: 8080}\n  metrics: {port: 8080}\n"
+    assert load_runtime_contract(write(tmp_path, text), env={}).runtime.metrics.port == 8080

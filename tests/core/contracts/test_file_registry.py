@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from onex_stream.core.contracts import FileRegistry
-from onex_stream.core.enums import EnumNodeKind
 from onex_stream.core.errors import ContractValidationError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,18 +31,6 @@ def layout(tmp_path: Path) -> Path:
         (tmp_path / "nodes" / f"{name}.yaml").write_text(NODE.format(name=name))
     (tmp_path / "runtime" / "host.yaml").write_text(RUNTIME)
     return tmp_path
-
-
-def test_load_all_returns_every_node_contract_sorted(layout: Path) -> None:
-    nodes = FileRegistry(env={}).load_all(layout / "nodes")
-    assert [n.name for n in nodes] == ["node_a", "node_b"]
-    assert nodes[0].node_type is EnumNodeKind.COMPUTE
-
-
-def test_load_all_fails_on_an_invalid_contract(layout: Path) -> None:
-    (layout / "nodes" / "node_c.yaml").write_text("name: [\n")
-    with pytest.raises(ContractValidationError, match="Invalid YAML"):
-        FileRegistry(env={}).load_all(layout / "nodes")
 
 
 def test_load_host_resolves_nodes_relative_to_the_contract(layout: Path) -> None:

@@ -82,7 +82,7 @@ def command(**fields: Any) -> ModelOnexEnvelope:
 
 async def test_routes_to_the_target_node_and_handler(runtime: NodeRuntime) -> None:
     request = command()
-    response = await runtime.route_envelope(request)
+    response = (await runtime.route_envelope(request)).response
     assert response.success is True
     assert response.payload == {"x": 1}
     assert response.source_node == "echo_node"
@@ -102,12 +102,12 @@ async def test_missing_target_uses_the_only_node(ids: DeterministicIds) -> None:
     rt = NodeRuntime("host", ResponseFactory(ids))
     rt.register_handler(LocalHandler())
     rt.register_node(node("solo", "local.echo"))
-    response = await rt.route_envelope(command(target_node=None))
+    response = (await rt.route_envelope(command(target_node=None))).response
     assert response.success is True and response.source_node == "solo"
 
 
 async def expect_error(runtime: NodeRuntime, request: ModelOnexEnvelope, code: str) -> dict:
-    response = await runtime.route_envelope(request)
+    response = (await runtime.route_envelope(request)).response
     assert response.is_response and response.success is False
     assert response.error is not None and response.error.code == code
     assert response.correlation_id == request.correlation_id
@@ -153,7 +153,7 @@ async def test_raw_handler_exceptions_become_execution_errors_without_trace(
     rt.register_handler(RecordingHandler(fail_with=KeyError("secret-detail")))
     rt.register_node(node("n", "http.get"))
     request = command(target_node="n", handler_type="http", operation="http.get")
-    response = await rt.route_envelope(request)
+    response = (await rt.route_envelope(request)).response
     assert response.error is not None
     assert response.error.code == "HANDLER_EXECUTION_ERROR"
     assert response.error.message == "handler failed: KeyError"
@@ -171,7 +171,7 @@ async def test_expired_commands_are_not_executed(
 async def test_commands_within_ttl_run(runtime: NodeRuntime, clock: DeterministicClock) -> None:
     request = command(timestamp=clock.now.isoformat(), ttl_seconds=5)
     clock.advance(4.9)
-    assert (await runtime.route_envelope(request)).success is True
+    assert (await runtime.route_envelope(request)).response.success is True
 
 
 async def test_a_response_fed_back_as_command_is_a_validation_error(runtime: NodeRuntime) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from onex_stream.core.contracts import ModelKafkaSecurity
 from onex_stream.core.errors import SecretResolutionError
-from onex_stream.infra.event_bus.kafka_security import (
+from onex_stream.infra.event_bus.kafka.security import (
     aiokafka_auth,
     faust_credentials,
     resolve_password,

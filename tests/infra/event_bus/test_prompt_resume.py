@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
+from onex_stream.infra.event_bus.faust_overrides import PromptResumeMixin
 
 
 class FakeConsumer:

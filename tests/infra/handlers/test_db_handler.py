@@ -21,6 +21,7 @@ from onex_stream.core.errors import (
 )
 from onex_stream.core.responses import error_info
 from onex_stream.infra.handlers.db import DbHandler, sql_shape
+from onex_stream.infra.secrets import SecretResolver
 from tests.infra.handlers.conftest import CORRELATION_ID, Database, command
 from tests.support.postgres import PASSWORD, EmbeddedPostgres
 
@@ -311,23 +312,33 @@ async def test_credentials_never_reach_logs_or_error_envelopes(
 
 
 async def test_host_and_password_ref_connect_with_the_password_from_the_environment(
-    started: Start, postgres_server: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch
+    started: Start, postgres_server: EmbeddedPostgres
 ) -> None:
-    monkeypatch.setenv("ONEX_TEST_PG_PASSWORD", PASSWORD)
+    # the host resolves password_ref (SecretResolver.resolve_config) before initialize
+    secrets = SecretResolver({"ONEX_TEST_PG_PASSWORD": PASSWORD})
     config = {"host": "127.0.0.1", "port": postgres_server.port, "database": "postgres"}
-    handler = await started(
-        DbHandler(), **config, user="postgres", password_ref="env:ONEX_TEST_PG_PASSWORD"
-    )
+    config |= {"user": "postgres", "password_ref": "env:ONEX_TEST_PG_PASSWORD"}
+    handler = await started(DbHandler(), **secrets.resolve_config(config))
     assert (await run(handler, "db.query", sql="SELECT 1 AS one"))["rows"] == [{"one": 1}]
 
 
-async def test_a_password_ref_that_is_not_set_is_a_secret_resolution_error(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("ONEX_TEST_UNSET", raising=False)
+async def test_a_password_ref_that_is_not_set_is_a_secret_resolution_error() -> None:
     config = {"host": "127.0.0.1", "user": "postgres", "password_ref": "env:ONEX_TEST_UNSET"}
     with pytest.raises(SecretResolutionError, match="env:ONEX_TEST_UNSET"):
+        await DbHandler().initialize(SecretResolver({}).resolve_config(config))
+
+
+async def test_a_password_ref_reaching_the_handler_unresolved_is_refused() -> None:
+    config = {"host": "127.0.0.1", "user": "postgres", "password_ref": "env:PGPASS"}
+    with pytest.raises(HandlerConfigurationError, match="the host resolves password_ref"):
         await DbHandler().initialize(config)
+
+
+async def test_a_resolved_password_never_appears_in_a_config_error() -> None:
+    config = {"host": "127.0.0.1", "password": PASSWORD, "max_rows": 0}
+    with pytest.raises(HandlerConfigurationError) as raised:
+        await DbHandler().initialize(config)
+    assert PASSWORD not in str(raised.value.context())
 
 
 @pytest.mark.parametrize(

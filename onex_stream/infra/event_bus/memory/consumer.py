@@ -11,8 +11,7 @@ from faust.transport import consumer as faust_consumer
 from faust.types import TP, ConsumerMessage
 from faust.types.transports import PartitionerT
 
-from onex_stream.infra.event_bus.commit_guard import CommitGuardMixin
-from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
+from onex_stream.infra.event_bus.faust_overrides import CommitGuardMixin, PromptResumeMixin
 
 from .assignment import assign_all
 from .broker import MemoryBroker, Record

@@ -12,22 +12,19 @@ from faust.types.auth import CredentialsT
 
 from onex_stream.core.contracts import ModelKafkaSecurity
 from onex_stream.core.errors import SecretResolutionError
+from onex_stream.infra.secrets import SecretResolver
 
 
 def resolve_password(reference: str, env: Mapping[str, str]) -> str:
-    """The secret behind ``env:NAME``; fails naming the reference, never the value."""
-    scheme, _, name = reference.partition(":")
-    if scheme != "env":
+    """The secret behind ``env:NAME`` (from ``env``); fails naming the reference, never the
+    value. file: and vault: references are refused for Kafka."""
+    scheme = reference.partition(":")[0]
+    if scheme in ("file", "vault"):
         raise SecretResolutionError(
             f"Kafka credentials support env:NAME references only, not {scheme}:",
             details={"reference": reference},
         )
-    if name not in env:
-        raise SecretResolutionError(
-            f"environment variable {name} (from {reference}) is not set",
-            details={"reference": reference},
-        )
-    return env[name]
+    return SecretResolver(env).resolve(reference)
 
 
 def faust_credentials(security: ModelKafkaSecurity, env: Mapping[str, str]) -> CredentialsT | None:

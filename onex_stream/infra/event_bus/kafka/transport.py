@@ -14,8 +14,7 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka
 
-from onex_stream.infra.event_bus.commit_guard import CommitGuardMixin
-from onex_stream.infra.event_bus.prompt_resume import PromptResumeMixin
+from onex_stream.infra.event_bus.faust_overrides import CommitGuardMixin, PromptResumeMixin
 
 
 class PromptConsumer(CommitGuardMixin, PromptResumeMixin, aiokafka.Consumer):

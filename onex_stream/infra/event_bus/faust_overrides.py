@@ -1,0 +1,168 @@
+"""Every override of a Faust internal, in one place, each listed in ``OVERRIDDEN``.
+
+- :class:`PromptResumeMixin` (consumer): when every assigned partition is paused
+  because the agent's buffer is full (backpressure), Faust's fetch loop sleeps 1 s
+  before looking again (``Consumer._wait_next_records``), although the buffer usually
+  drains within milliseconds. The wait now ends when a buffer drops below its
+  low-water mark (``on_buffer_drop``).
+- :class:`CommitGuardMixin` (consumer): Faust computes the offset to commit from the
+  acked offsets alone (``Consumer._new_offset``), with an off-by-one at the head
+  (faust-streaming #606) and gap intervals that include the record just received:
+  under concurrency, or after an agent stopped without acking its batch, it commits
+  past records that were never answered. The guard remembers every record handed to
+  the streams since the last seek; a partition's commit point is its lowest unacked
+  delivered offset (or one past the last delivered offset when all are acked).
+  Offsets absent from the log (compaction, transaction markers) are never delivered,
+  so they never hold the commit back.
+- :class:`BoundedWaitEmptyMixin` (app): Faust waits for in-flight events on stop and
+  on revoke without a limit (``App._consumer_wait_empty``); the host waits at most
+  its shutdown grace.
+
+``tests/infra/event_bus/test_faust_overrides.py`` fails if a name listed in
+``OVERRIDDEN`` disappears from the installed Faust.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from faust.types import TP
+
+#: Faust names overridden or read here, by the Faust class that defines them.
+OVERRIDDEN: dict[str, tuple[str, ...]] = {
+    "faust.transport.consumer:Consumer": (
+        "_wait_next_records",
+        "on_buffer_drop",
+        "_get_active_partitions",
+        "_new_offset",
+        "_add_gap",
+        "perform_seek",
+        "on_partitions_revoked",
+    ),
+    "faust.app.base:App": ("_consumer_wait_empty",),
+}
+#: Faust consumer attributes read here (instance state, checked by annotation).
+READ_STATE = ("_acked", "_acked_index", "_committed_offset")
+
+IDLE_WAIT_SECONDS = 1.0  # Faust's own wait, kept as the upper bound
+
+
+class PromptResumeMixin:
+    """Consumer mixin (before the Faust class): resume fetching as soon as a buffer drains."""
+
+    _buffer_drained: asyncio.Event | None = None
+
+    def on_buffer_drop(self, tp: Any) -> None:
+        """Faust's bookkeeping, then wake the fetch loop."""
+        super().on_buffer_drop(tp)  # type: ignore[misc]
+        if self._buffer_drained is not None:
+            self._buffer_drained.set()
+
+    async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109 -- Faust API
+        consumer: Any = self
+        if consumer.flow_active and not consumer._get_active_partitions():
+            drained = self._buffer_drained = self._buffer_drained or asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drained.wait(), IDLE_WAIT_SECONDS)
+            drained.clear()
+        return await super()._wait_next_records(timeout)  # type: ignore[misc]
+
+
+Callback = Callable[[Any], Awaitable[None]]
+
+
+class CommitGuardMixin:
+    """Consumer mixin (before the Faust class): commit only past answered records."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        consumer: Any = self
+        self._delivered: defaultdict[TP, set[int]] = defaultdict(set)
+        self._next_offset: dict[TP, int] = {}
+        consumer.callback = self._tracking(consumer.callback)
+
+    def _tracking(self, callback: Callback) -> Callback:
+        """Wrap the conductor's callback: a record is pending from its delivery on."""
+        delivered, next_offset = self._delivered, self._next_offset
+        acks_enabled_for = self._app().topics.acks_enabled_for
+
+        async def deliver(message: Any) -> None:
+            if acks_enabled_for(message.topic):
+                tp, offset = message.tp, message.offset
+                delivered[tp].add(offset)
+                if offset >= next_offset.get(tp, 0):
+                    next_offset[tp] = offset + 1
+            await callback(message)
+
+        return deliver
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """The lowest unacked delivered offset, or one past the last delivered; None if
+        that is not past the committed offset.
+
+        Acks are read from Faust's own ``_acked`` list (its Cython stream iterator
+        records acks there without calling ``Consumer.ack``).
+        """
+        consumer: Any = self
+        acked: list[int] = consumer._acked[tp]
+        pending = self._delivered.get(tp)
+        if pending:
+            pending.difference_update(acked)
+        point = min(pending) if pending else self._next_offset.get(tp)
+        acked[:] = [offset for offset in acked if point is None or offset >= point]
+        consumer._acked_index[tp] = set(acked)
+        committed = consumer._committed_offset[tp]
+        if point is None or (committed is not None and point <= committed):
+            return None
+        return point
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        """Gaps need no bookkeeping: offsets never delivered never hold a commit back."""
+
+    async def perform_seek(self) -> None:
+        """Forget deliveries: after a seek to the committed offsets all are fetched again."""
+        self._forget(list(self._delivered) + list(self._next_offset))
+        await super().perform_seek()  # type: ignore[misc]
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Faust's revoke (which waits for and commits in-flight work), then forget."""
+        await super().on_partitions_revoked(revoked)  # type: ignore[misc]
+        self._forget(revoked)
+
+    def _forget(self, tps: Iterable[TP]) -> None:
+        for tp in set(tps):
+            self._delivered.pop(tp, None)
+            self._next_offset.pop(tp, None)
+
+    def _app(self) -> Any:
+        consumer: Any = self
+        return consumer.app
+
+
+class BoundedWaitEmptyMixin:
+    """App mixin: wait for in-flight events (on stop and on revoke) at most
+    ``shutdown_grace`` seconds.
+
+    Faust's own wait has no limit (and runs again in ``Consumer.on_stop``), so the
+    app is built with ``stream_wait_empty=False`` and waits here instead.
+    ``Consumer.wait_empty`` swallows cancellation, so on timeout it is left to end by
+    itself once the consumer stops. What is not finished in time is not committed
+    and will be delivered again.
+    """
+
+    shutdown_grace: float = 30.0
+
+    async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
+        logger.info("Wait for in-flight envelopes (at most %.1f s)...", self.shutdown_grace)
+        waiting = asyncio.ensure_future(consumer.wait_empty())
+        done, _ = await asyncio.wait({waiting}, timeout=self.shutdown_grace)
+        if not done:
+            logger.warning(
+                "in-flight envelopes not finished within %.1f s: not committed, "
+                "they will be delivered again",
+                self.shutdown_grace,
+            )

@@ -1,0 +1,1 @@
+"""Kafka through Faust's aiokafka driver: transport, credentials, admin, and the kind."""

@@ -1,0 +1,39 @@
+"""Canaries: each Faust internal the host overrides or reads still exists in the installed Faust."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+from faust.transport.consumer import Consumer
+
+from onex_stream.infra.event_bus.faust_overrides import OVERRIDDEN, READ_STATE
+
+OVERRIDES = [(target, name) for target, names in OVERRIDDEN.items() for name in names]
+
+
+def faust_class(target: str) -> type:
+    module, _, name = target.partition(":")
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
+
+
+@pytest.mark.parametrize(("target", "name"), OVERRIDES, ids=[f"{t}.{n}" for t, n in OVERRIDES])
+def test_each_overridden_faust_method_still_exists(target: str, name: str) -> None:
+    assert callable(getattr(faust_class(target), name, None))
+
+
+@pytest.mark.parametrize("name", READ_STATE)
+def test_the_consumer_state_the_commit_guard_reads_still_exists(name: str) -> None:
+    assert name in Consumer.__annotations__
+
+
+def test_faust_still_drains_through_the_callback_the_commit_guard_wraps() -> None:
+    assert "self.callback = callback" in inspect.getsource(Consumer.__init__)
+    assert "callback = self.callback" in inspect.getsource(Consumer._drain_messages)
+
+
+def test_faust_still_sleeps_one_second_when_every_partition_is_paused() -> None:
+    """What PromptResumeMixin shortens; if Faust stops doing this, the mixin can go."""
+    assert "sleep(1" in inspect.getsource(Consumer._wait_next_records)
