@@ -17,6 +17,7 @@ from onex_stream.core.contracts import (
     ModelHandlerBindingConfig,
     ModelRuntimeSection,
 )
+from onex_stream.core.contracts.locations import key_location
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.errors import HandlerConfigurationError
 from onex_stream.core.ports import HandlerPort
@@ -95,7 +96,8 @@ def build_host(
     runtime = NodeRuntime(runtime_section.name, ResponseFactory(ids, clock))
     metrics = HostMetrics()
 
-    def instrumented(handler: HandlerPort) -> HandlerPort:
+    def instrumented(handler: HandlerPort, binding: ModelHandlerBindingConfig) -> HandlerPort:
+        # binding.config's retry and circuit breaker policies are not applied yet
         logger.info("Registering handler: %s", type(handler).__name__)
         return InstrumentedHandler(handler, metrics)
 
@@ -109,7 +111,9 @@ def build_host(
     _check_topic_creation(runtime_section, stage)
     kind = runtime_section.event_bus.kind
     transport = get_transport(kind)
-    settings = BusSettings.from_runtime(runtime_section, env, transport, **(bus_overrides or {}))
+    origin = key_location(definition.path, ("runtime", "event_bus"))
+    overrides = {"origin": origin, **(bus_overrides or {})}
+    settings = BusSettings.from_runtime(runtime_section, env, transport, **overrides)
     logger.info("Starting event bus: %s (%s)", kind, settings.broker_url)
     bus = FaustEventBus(settings, metrics)
     host = RuntimeHost(definition, runtime, configs, bus, metrics)

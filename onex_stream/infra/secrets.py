@@ -1,18 +1,19 @@
-"""SecretResolver: the one place secret references become values (env mapping, files)."""
+"""SecretResolver: the one place secret references become values (env mapping, files, vault)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from onex_stream.core.errors import SecretResolutionError
-from onex_stream.core.secret_refs import SecretRef, parse_secret_ref
+from onex_stream.core.secret_refs import SecretRef, is_secret_ref, parse_secret_ref
 
 
 class SecretResolver:
     """Resolves ``env:NAME`` from the injected mapping (never ``os.environ``) and
-    ``file:/path`` from disk; refuses ``vault:``. Errors name the reference, never a value."""
+    ``file:/path`` from disk; ``vault:`` needs the vault handler (``resolve_vault_refs``).
+    Errors name the reference, never a value."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
@@ -34,25 +35,84 @@ class SecretResolver:
             ref, f"{ref}: vault references need the vault handler, which is not available yet"
         )
 
-    def resolve_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """``config`` with every top-level ``<name>_ref`` holding a reference replaced by
-        ``<name>`` holding its value (``password_ref: env:PGPASS`` -> ``password: ...``)."""
+    def resolve_config(self, config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+        """``config`` with every ``<name>_ref`` holding a reference replaced by ``<name>``
+        holding its value (``password_ref: env:PGPASS`` -> ``password: ...``), in nested
+        mappings too (``approle.secret_id_ref``). ``vault:`` references are left as they
+        are: the host resolves them at start, through the vault handler
+        (``resolve_vault_refs``)."""
         resolved = dict(config)
         for key, value in config.items():
-            name = key.removesuffix("_ref")
-            if name == key or not name or not isinstance(value, str | SecretRef):
+            if isinstance(value, Mapping):
+                resolved[key] = self.resolve_config(value, f"{prefix}{key}.")
                 continue
-            if name in config:
-                raise SecretResolutionError(
-                    f"give either {name} or {key}, not both", details={"key": key}
-                )
+            name = _referenced_name(config, key, value, prefix)
+            if name is None or _is_vault(value):
+                continue
             try:
                 resolved[name] = self.resolve(value)
             except SecretResolutionError as error:
-                details = {**error.details, "key": key}
-                raise SecretResolutionError(f"{key}: {error.message}", details=details) from None
+                raise _located(error, f"{prefix}{key}") from None
             del resolved[key]
         return resolved
+
+
+def has_vault_refs(config: Mapping[str, Any]) -> bool:
+    """Whether ``config`` (nested mappings included) still holds a ``vault:`` reference."""
+    return any(
+        has_vault_refs(value) if isinstance(value, Mapping) else _is_vault(value)
+        for key, value in config.items()
+        if isinstance(value, Mapping) or key.endswith("_ref")
+    )
+
+
+async def resolve_vault_refs(
+    config: Mapping[str, Any], read: Callable[[SecretRef], Awaitable[str]], prefix: str = ""
+) -> dict[str, Any]:
+    """``config`` with every ``<name>_ref: vault:path#key`` replaced by ``<name>`` holding
+    the value ``read`` returns (nested mappings too); errors name the key and reference."""
+    resolved = dict(config)
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            resolved[key] = await resolve_vault_refs(value, read, f"{prefix}{key}.")
+            continue
+        name = _referenced_name(config, key, value, prefix)
+        if name is None or not _is_vault(value):
+            continue
+        ref = value if isinstance(value, SecretRef) else parse_secret_ref(value)
+        try:
+            resolved[name] = await read(ref)
+        except SecretResolutionError as error:
+            raise _located(error, f"{prefix}{key}") from None
+        del resolved[key]
+    return resolved
+
+
+def _referenced_name(config: Mapping[str, Any], key: str, value: Any, prefix: str) -> str | None:
+    """``<name>`` when ``key`` is ``<name>_ref`` holding a reference; refuses both given."""
+    name = key.removesuffix("_ref")
+    if name == key or not name or not isinstance(value, str | SecretRef):
+        return None
+    if name in config:
+        raise SecretResolutionError(
+            f"give either {prefix}{name} or {prefix}{key}, not both",
+            details={"key": f"{prefix}{key}"},
+        )
+    return name
+
+
+def _is_vault(value: Any) -> bool:
+    if isinstance(value, SecretRef):
+        return value.scheme == "vault"
+    return isinstance(value, str) and value.startswith("vault:") and is_secret_ref(value)
+
+
+def _located(error: SecretResolutionError, key: str) -> SecretResolutionError:
+    located = SecretResolutionError(
+        f"{key}: {error.message}", details={**error.details, "key": key}
+    )
+    located.handler_type = error.handler_type
+    return located
 
 
 def _read(ref: SecretRef) -> str:

@@ -105,7 +105,8 @@ def test_resolve_config_replaces_each_ref_key_by_its_resolved_value(tmp_path: Pa
         "dsn_ref": f"file:{tmp_path / 'dsn'}",
         "timeout_ms": 1000,
         "other_ref": None,
-        "nested": {"token_ref": "env:UNSET"},
+        "nested": {"token_ref": "env:PGPASS", "mount": "approle"},
+        "deferred_ref": "vault:onex/db#password",
     }
     resolved = SecretResolver({"PGPASS": SECRET}).resolve_config(config)
     assert resolved == {
@@ -115,7 +116,8 @@ def test_resolve_config_replaces_each_ref_key_by_its_resolved_value(tmp_path: Pa
         "dsn": "postgresql://u:p@db/x",
         "timeout_ms": 1000,
         "other_ref": None,  # not a reference: left to the handler's validation
-        "nested": {"token_ref": "env:UNSET"},  # top-level keys only
+        "nested": {"token": SECRET, "mount": "approle"},  # nested mappings too
+        "deferred_ref": "vault:onex/db#password",  # left for the host's start
     }
     assert config["password_ref"] == "env:PGPASS"  # the input is not modified
 
@@ -129,7 +131,7 @@ def test_resolve_config_without_references_returns_an_equal_copy() -> None:
     ("config", "message"),
     [
         ({"password_ref": "env:PGPASS"}, r"password_ref: environment variable PGPASS"),
-        ({"secret_ref": "vault:secret/x#token"}, "secret_ref: vault:secret/x#token: vault"),
+        ({"approle": {"secret_id_ref": "env:UNSET"}}, r"approle.secret_id_ref: environment"),
         ({"password_ref": SECRET}, "password_ref: not a secret reference"),
         ({"password": SECRET, "password_ref": "env:PGPASS"}, "give either password or"),
     ],
@@ -139,7 +141,7 @@ def test_resolve_config_failures_name_the_key_and_never_a_value(
 ) -> None:
     with pytest.raises(SecretResolutionError, match=message) as raised:
         SecretResolver({"OTHER": SECRET}).resolve_config(config)
-    assert raised.value.details["key"] in config
+    assert raised.value.details["key"].partition(".")[0] in config
     assert SECRET not in str(raised.value.context())
 
 

@@ -97,6 +97,7 @@ class ModelEventBusSettings(StrictModel):
     max_envelope_bytes: int = Field(default=DEFAULT_MAX_ENVELOPE_BYTES, ge=1024)
     max_record_bytes: int = Field(default=DEFAULT_MAX_RECORD_BYTES, ge=16 * 1024)
     max_delivery_attempts: int = Field(default=3, ge=1, le=100)
+    startup_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _one_way_to_name_topics(self) -> ModelEventBusSettings:

@@ -23,9 +23,12 @@ class HostApp(BoundedWaitEmptyMixin, faust.App):
     finished, offsets committed) — so handlers are shut down last, exactly once.
     """
 
-    def __init__(self, *args: Any, shutdown_grace: float = 30.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, shutdown_grace: float = 30.0, contract_origin: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.shutdown_grace = shutdown_grace
+        self.contract_origin = contract_origin  # file:line of event_bus, for start faults
         self.startup_hooks: list[Hook] = []
         self.ready_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []

@@ -17,7 +17,7 @@ from typing import Any
 from faust.exceptions import ConsumerNotStarted
 from faust.types import RecordMetadata
 
-from onex_stream.core.errors import EventBusError
+from onex_stream.core.errors import EventBusError, HostStartError
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.records import Outbound
@@ -55,6 +55,7 @@ class FaustEventBus(ProtocolEventBus):
             web_enabled=settings.web_enabled,
             web_port=settings.web_port,
             shutdown_grace=settings.shutdown_grace_seconds,
+            contract_origin=settings.origin,
             producer_max_request_size=settings.max_record_bytes,
             stream_wait_empty=False,  # HostApp waits itself, bounded by the grace period
             **{"datadir": _scratch_dir(settings.app_id), **settings.faust_options},
@@ -92,7 +93,10 @@ class FaustEventBus(ProtocolEventBus):
         names = [
             n for t, r in self._routes.items() for n in (t, r.event_topic, r.dead_letter_topic)
         ]
-        await self.settings.transport.prepare_topics(self.app, self.settings, names)
+        try:
+            await self.settings.transport.prepare_topics(self.app, self.settings, names)
+        except EventBusError as error:
+            raise HostStartError(f"{self.settings.origin}: {error.message}", error) from None
 
     def add_lifecycle_hooks(
         self,

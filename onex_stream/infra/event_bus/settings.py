@@ -35,6 +35,8 @@ class BusSettings:
     web_port: int = 6066
     shutdown_grace_seconds: float = 30.0
     create_topics: bool = False
+    startup_timeout_seconds: float = 30.0
+    origin: str = ""  # file:line of the contract's event_bus section, for start faults
     bootstrap_servers: str = ""
     admin_auth: Mapping[str, Any] = field(default_factory=dict)
     faust_options: dict[str, object] = field(default_factory=dict)
@@ -65,6 +67,7 @@ class BusSettings:
             "max_envelope_bytes": config.max_envelope_bytes,
             "max_record_bytes": config.max_record_bytes,
             "max_delivery_attempts": config.max_delivery_attempts,
+            "startup_timeout_seconds": config.startup_timeout_seconds,
             "web_enabled": runtime.health.enabled or runtime.metrics.enabled,
             "web_port": runtime.health.port,
             "shutdown_grace_seconds": runtime.shutdown_timeout_seconds,

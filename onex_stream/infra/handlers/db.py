@@ -15,6 +15,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from onex_stream.core import errors
+from onex_stream.core.contracts.handler_binding import HandlerSettings
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
@@ -37,17 +38,15 @@ _SQL_TOKEN = re.compile(
 )
 
 
-class DbSettings(BaseModel):
-    """The db handler's config: ``dsn``, or host/port/database/user/password.
+class DbSettings(HandlerSettings):
+    """The db handler's config: the shared keys, ``dsn`` or host/port/database/user/password.
 
     A contract gives ``password_ref``; the host resolves it into ``password``
     (``SecretResolver.resolve_config``) before ``initialize``, so the handler never
     reads the environment and refuses a ``password_ref`` that reaches it.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    timeout_ms: int = Field(default=30_000, ge=1)
+    # each connection is a PostgreSQL server process: a small pool per host by default
     pool_size: int = Field(default=5, ge=1)
     dsn: SecretStr | None = None
     host: str | None = None
@@ -79,11 +78,9 @@ class DbSettings(BaseModel):
         """``asyncpg.create_pool`` arguments (the only place the password is revealed)."""
         timeout = self.statement_timeout_ms
         server = {"statement_timeout": str(timeout)} if timeout else {}
-        args: dict[str, Any] = {
-            "min_size": 1,
-            "max_size": self.pool_size,
-            "server_settings": server,
-        }
+        connect = self.connect_timeout_ms / 1000  # opening one connection; calls use timeout_ms
+        args: dict[str, Any] = {"min_size": 1, "max_size": self.pool_size, "timeout": connect}
+        args["server_settings"] = server
         if self.dsn is not None:
             return {**args, "dsn": self.dsn.get_secret_value()}
         password = self.password.get_secret_value() if self.password is not None else None
@@ -127,10 +124,10 @@ class DbHandler(ProtocolHandler):
         return EnumHandlerType.DB
 
     async def initialize(self, config: Mapping[str, Any]) -> None:
-        """Validate the config and open the pool (one connection up front)."""
+        """Validate the config and open the pool (one connection, within connect_timeout_ms)."""
         settings = self._settings = common.load_settings(DbSettings, config, self.handler_type)
         with self._mapped_errors(None):
-            async with asyncio.timeout(settings.timeout_ms / 1000):
+            async with asyncio.timeout(settings.connect_timeout_ms / 1000):
                 self._pool = await asyncpg.create_pool(**settings.pool_args())
 
     async def shutdown(self) -> None:

@@ -11,23 +11,23 @@ from collections.abc import Iterator, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Annotated, Any
 
-import httpcore
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from onex_stream.core import errors
+from onex_stream.core.contracts.handler_binding import HandlerSettings
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
 from onex_stream.core.secret_names import SECRET_NAME
 from onex_stream.infra.handlers import common
 from onex_stream.infra.handlers.http_address_policy import (
-    GuardedBackend,
     HostPolicy,
     is_public,
     parse_network,
     refused,
 )
+from onex_stream.infra.handlers.http_transport import GuardedTransport
 from onex_stream.spi import ProtocolHandler
 
 # HostPolicy and is_public live in http_address_policy; re-exported for existing importers
@@ -43,15 +43,16 @@ _HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$", re.I)
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\b", re.I)
 # Authorization, Proxy-Authorization, Cookie and any secret-looking name (X-Api-Token...)
 _CREDENTIAL_HEADER = SECRET_NAME
+DEFAULT_MAX_CONNECTIONS = 100  # httpx's default limit
 
 
-class HttpSettings(BaseModel):
-    """The http handler's config; ``pool_size`` is the default of ``max_connections``."""
+class HttpSettings(HandlerSettings):
+    """The http handler's config: the shared keys, the host policy and the limits.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``timeout_ms`` bounds a whole call (redirects included), ``connect_timeout_ms`` each
+    connection. ``max_connections`` wins over ``pool_size``; without either, 100.
+    """
 
-    timeout_ms: int = Field(default=30_000, ge=1)
-    pool_size: int | None = Field(default=None, ge=1)
     max_connections: int | None = Field(default=None, ge=1)
     allowed_hosts: tuple[str, ...] = ()
     max_response_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
@@ -64,6 +65,14 @@ class HttpSettings(BaseModel):
         if bad:
             raise ValueError(f"not a host name, *.wildcard or CIDR: {', '.join(bad)}")
         return tuple(host.lower() for host in hosts)
+
+    def connection_limit(self) -> int:
+        """The pool's size: ``max_connections``, else ``pool_size``, else httpx's 100."""
+        return self.max_connections or self.pool_size or DEFAULT_MAX_CONNECTIONS
+
+    def timeouts(self) -> httpx.Timeout:
+        """httpx's timeouts: ``connect_timeout_ms`` to connect, ``timeout_ms`` for the rest."""
+        return httpx.Timeout(self.timeout_ms / 1000, connect=self.connect_timeout_ms / 1000)
 
 
 class HttpRequest(BaseModel):
@@ -192,6 +201,11 @@ class HttpHandler(ProtocolHandler):
 
     def _translated(self, exc: Exception) -> errors.RuntimeHostError:
         ms, name = self._settings.timeout_ms, type(exc).__name__
+        if isinstance(exc, httpx.ConnectTimeout):
+            ms = self._settings.connect_timeout_ms
+            return errors.HandlerTimeoutError(
+                f"could not connect within {ms} ms", details={"connect_timeout_ms": ms}
+            )
         if isinstance(exc, TimeoutError | httpx.TimeoutException):
             return errors.HandlerTimeoutError(
                 f"no answer within {ms} ms", details={"timeout_ms": ms}
@@ -202,19 +216,11 @@ class HttpHandler(ProtocolHandler):
 
 
 def _client(settings: HttpSettings) -> httpx.AsyncClient:
-    transport = httpx.AsyncHTTPTransport(trust_env=False)
-    # httpx has no public option for the network backend: give its transport a pool that
-    # connects through the guarded backend (httpx's TLS settings and keep-alive expiry).
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=settings.max_connections or settings.pool_size or 100,
-        keepalive_expiry=5.0,
-        network_backend=GuardedBackend(HostPolicy(settings.allowed_hosts)),
-    )
+    policy = HostPolicy(settings.allowed_hosts)
     return httpx.AsyncClient(
-        transport=transport,
+        transport=GuardedTransport(policy, settings.connection_limit()),
         follow_redirects=False,
-        timeout=settings.timeout_ms / 1000,
+        timeout=settings.timeouts(),
         trust_env=False,  # no proxy from the environment: it would bypass the host policy
         # refuse every cookie: one caller's session must never reach another caller
         cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from aiokafka.errors import KafkaError
 
@@ -14,16 +15,31 @@ logger = logging.getLogger(__name__)
 
 
 class LagMonitor:
-    """Refreshes the lag, committed and log-end gauges for the partitions it is given."""
+    """Refreshes the lag, committed and log-end gauges for the partitions it is given.
 
-    def __init__(self, source: OffsetSource, metrics: HostMetrics, group: str) -> None:
+    Lag is never exported below 0: a broker that reports a log end below the
+    committed offset (tansu under-reports after batched produces) is counted in
+    ``onex_broker_end_offset_below_committed`` instead. ``onex_consumer_lag_age_seconds``
+    says how old the figures are, so a dashboard can tell stale from steady.
+    """
+
+    def __init__(
+        self,
+        source: OffsetSource,
+        metrics: HostMetrics,
+        group: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.source = source
         self.metrics = metrics
         self.group = group
         self.lag: dict[Partition, int] = {}
+        self._clock = clock
+        self._refreshed_at = clock()
+        metrics.lag_age.set_function(lambda: self._clock() - self._refreshed_at)
 
     async def refresh(self, partitions: Iterable[Partition]) -> None:
-        """Query the offsets once; a broker error is logged and the gauges kept."""
+        """Query the offsets once; a broker error is logged and the gauges kept (and age)."""
         partitions = sorted(partitions)
         try:
             offsets = await self.source.offsets(self.group, partitions)
@@ -42,7 +58,11 @@ class LagMonitor:
         for (topic, partition), (end, committed) in offsets.items():
             labels = (self.group, topic, str(partition))
             lag = end - (committed or 0)
+            if lag < 0:
+                self.metrics.end_below_committed.labels(*labels).inc()
+                lag = 0
             self.lag[(topic, partition)] = lag
             self.metrics.log_end_offset.labels(*labels).set(end)
             self.metrics.committed_offset.labels(*labels).set(committed or 0)
             self.metrics.consumer_lag.labels(*labels).set(lag)
+        self._refreshed_at = self._clock()

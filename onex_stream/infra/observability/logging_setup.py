@@ -9,6 +9,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from onex_stream.core.errors import HostStartError, cannot_start
 from onex_stream.infra.observability.log_context import CONTEXT_FIELDS, ContextFilter
+from onex_stream.infra.observability.log_rate_limit import RateLimitFilter
 from onex_stream.infra.observability.redaction import RedactionFilter
 
 _CONFIGURED = "_onex_configured"
@@ -67,6 +68,7 @@ def configure_logging(runtime_id: str, *, human: bool = False, level: int | None
             continue
         handler.setFormatter(HumanFormatter() if human else json_formatter())
         handler.addFilter(StartFaultFilter())
+        handler.addFilter(RateLimitFilter())
         handler.addFilter(ContextFilter(runtime_id))
         handler.addFilter(RedactionFilter())
         setattr(handler, _CONFIGURED, True)

@@ -68,6 +68,17 @@ class HostMetrics:
             partition,
             registry=r,
         )
+        self.lag_age = Gauge(
+            "onex_consumer_lag_age_seconds",
+            "Seconds since the lag gauges were last refreshed from the broker (stale when high)",
+            registry=r,
+        )
+        self.end_below_committed = Counter(
+            "onex_broker_end_offset_below_committed",
+            "Refreshes where the broker reported a log end below the committed offset",
+            partition,
+            registry=r,
+        )
         self.handler_up = Gauge(
             "onex_handler_up",
             "1 if the handler's health check passes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
 from onex_stream.core.secret_names import SECRET_NAME, mask_url_credentials
 
@@ -27,7 +28,17 @@ class RedactionFilter(logging.Filter):
     """Renders each record's message once, redacted (on the handler, for every logger)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the message with its redacted rendering; never drops the record."""
-        record.msg = redact(record.getMessage())
+        """Replace the message with its redacted rendering.
+
+        A message that cannot be rendered (an argument failing ``str()``, imports
+        refused while the interpreter shuts down) is replaced by a notice, never passed
+        on unredacted and never raised.
+        """
+        if sys.is_finalizing():
+            return False
+        try:
+            record.msg = redact(record.getMessage())
+        except Exception as exc:
+            record.msg = f"<log message not rendered: {type(exc).__name__}>"
         record.args = None
         return True

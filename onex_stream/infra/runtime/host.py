@@ -15,6 +15,7 @@ from onex_stream.core.errors import EnvelopeValidationError, HostStartError, Run
 from onex_stream.core.runtime import UNKNOWN_LABELS, NodeRuntime, RouteLabels
 from onex_stream.infra.observability.log_context import envelope_context
 from onex_stream.infra.observability.metrics import HostMetrics
+from onex_stream.infra.runtime.handler_start import initialize_handlers
 from onex_stream.spi import ProtocolEventBus
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class RuntimeHost:
         return [s.input for s in self.definition.contract.runtime.subscriptions]
 
     async def start(self) -> None:
-        """Initialize every handler once (before consumption starts).
+        """Initialize every handler once (before consumption starts): vault first, then
+        the others with their ``vault:`` references resolved (``initialize_handlers``).
 
         A handler that fails raises :class:`HostStartError` naming the handler and its
         line in the contract.
@@ -61,7 +63,7 @@ class RuntimeHost:
             return
         self._started = True
         try:
-            await self.runtime.initialize(self._handler_configs)
+            await initialize_handlers(self.runtime, self._handler_configs)
         except RuntimeHostError as error:
             where = handler_location(self.definition.path, error.handler_type)
             handler = f"the {error.handler_type} handler" if error.handler_type else "a handler"

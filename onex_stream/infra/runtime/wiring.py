@@ -19,15 +19,21 @@ from onex_stream.core.runtime import NodeRuntime
 from onex_stream.infra.event_bus.kafka.kind import KAFKA
 from onex_stream.infra.event_bus.memory.kind import MEMORY
 from onex_stream.infra.event_bus.transport_kind import TransportKind
+from onex_stream.infra.handlers.consul import ConsulHandler
 from onex_stream.infra.handlers.db import DbHandler
 from onex_stream.infra.handlers.http import HttpHandler
+from onex_stream.infra.handlers.vault import VaultHandler
 from onex_stream.infra.secrets import SecretResolver
 
 HandlerClass = type[HandlerPort]
+# decorates a handler (usually with a ``HandlerDecorator``), given its binding's policies
+HandlerWrap = Callable[[HandlerPort, ModelHandlerBindingConfig], HandlerPort]
 
 HANDLER_REGISTRY: dict[EnumHandlerType, HandlerClass] = {
     EnumHandlerType.HTTP: HttpHandler,
     EnumHandlerType.DB: DbHandler,
+    EnumHandlerType.VAULT: VaultHandler,
+    EnumHandlerType.CONSUL: ConsulHandler,
 }
 
 TRANSPORT_REGISTRY: dict[str, TransportKind] = {kind.name: kind for kind in (MEMORY, KAFKA)}
@@ -60,13 +66,14 @@ def register_handlers_from_config(
     runtime: NodeRuntime,
     bindings: Sequence[ModelHandlerBindingConfig],
     extra: Mapping[EnumHandlerType, HandlerClass] | None = None,
-    wrap: Callable[[HandlerPort], HandlerPort] | None = None,
+    wrap: HandlerWrap | None = None,
     *,
     secrets: SecretResolver | None = None,
 ) -> dict[EnumHandlerType, dict[str, Any]]:
     """Instantiate and register every enabled handler; returns their init configs.
 
-    ``wrap`` decorates each handler (instrumentation). Duplicate types are refused
+    ``wrap`` decorates each handler, given its binding (and so its validated
+    ``config``: timeouts, retry and circuit breaker policies). Duplicate types are refused
     by ``NodeRuntime.register_handler``. With ``secrets``, every ``<name>_ref`` of a
     config is resolved into ``<name>`` (a ``SecretResolutionError`` stops the start).
     """
@@ -75,7 +82,7 @@ def register_handlers_from_config(
         if not binding.enabled:
             continue
         handler = get_handler_class(binding.type, extra)()
-        runtime.register_handler(wrap(handler) if wrap else handler)
+        runtime.register_handler(wrap(handler, binding) if wrap else handler)
         settings = binding.config.handler_settings()
         configs[binding.type] = secrets.resolve_config(settings) if secrets else settings
     return configs

@@ -133,3 +133,16 @@ def test_human_format_shows_the_context() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     record.correlation_id = "c-1"
     assert HumanFormatter().format(record).endswith("x: hello [correlation_id=c-1]")
+
+
+def test_a_message_that_cannot_be_rendered_is_replaced_not_raised_nor_leaked(
+    captured: io.StringIO,
+) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise ImportError("sys.meta_path is None, Python is likely shutting down")
+
+    logger.warning("token=%s and %s", "s3cr3t-value", Unprintable())
+    (record,) = lines(captured)
+    assert record["message"] == "<log message not rendered: ImportError>"
+    assert "s3cr3t-value" not in captured.getvalue()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.integration.kafka.conftest import ContractFactory
 from tests.support.kafka import TansuBroker
 from tests.support.kafka_clients import AnswerReader, command, create_topics, produce
+from tests.support.tcp_proxy import free_port
 from tests.support.workers import WorkerProcess
 
 KCAT = shutil.which("kcat") or shutil.which("kafkacat")
@@ -124,3 +126,46 @@ async def test_missing_topics_stop_the_start_naming_them(
         "onex.absent.orders.cmd.v1, onex.absent.orders.evt.v1, onex.absent.orders.error.v1"
         in worker.output
     )
+    assert f"cannot start: {path}:6: missing topics" in worker.output
+    assert "Traceback" not in worker.output
+
+
+def run_to_exit(path: Path) -> tuple[int, str]:
+    worker = WorkerProcess(path).start()
+    try:
+        code = worker.wait(timeout=60)
+    finally:
+        worker.stop()
+    return code, worker.output
+
+
+async def test_an_unreachable_broker_stops_the_start_after_the_startup_window_in_one_line(
+    contract: ContractFactory,
+) -> None:
+    """Before: a traceback. After: bounded retries, then the address and the setting."""
+    bootstrap = f"127.0.0.1:{free_port()}"  # nothing listens there
+    path = contract(
+        bootstrap,
+        group="unreachable",
+        domain="nobroker",
+        create_topics=False,
+        extra="      startup_timeout_seconds: 1.5\n",
+    )
+    code, output = run_to_exit(path)
+    assert code != 0
+    assert f"cannot start: {path}:6: cannot reach Kafka at {bootstrap}" in output
+    assert "event_bus.config.startup_timeout_seconds" in output
+    assert "Traceback" not in output
+
+
+async def test_a_broker_without_idempotent_producers_names_the_setting_to_change(
+    kafka: TansuBroker, contract: ContractFactory
+) -> None:
+    """tansu has no InitProducerId: before, the start ended in ``UnknownError()``."""
+    path = contract(kafka.bootstrap, group="idempotent", domain="idem", create_topics=True)
+    path.write_text(path.read_text().replace("idempotence: false", "idempotence: true"))
+    code, output = run_to_exit(path)
+    assert code != 0
+    assert "set event_bus.config.idempotence: false" in output
+    assert "cannot start:" in output
+    assert "Traceback" not in output

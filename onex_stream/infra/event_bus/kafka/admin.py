@@ -13,19 +13,18 @@ from onex_stream.core.errors import EventBusError
 from onex_stream.spi.event_bus import Partition
 
 
-async def missing_topics(bootstrap_servers: str, names: Iterable[str], **auth: Any) -> list[str]:
-    """The names in ``names`` that do not exist on the cluster, in the given order."""
+async def existing_topics(bootstrap_servers: str, **auth: Any) -> set[str]:
+    """The topics of the cluster; EventBusError when it cannot be reached."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **auth)
     try:
         await admin.start()
-        existing = set(await admin.list_topics())
+        return set(await admin.list_topics())
     except KafkaError as exc:
         raise EventBusError(
             f"cannot reach Kafka at {bootstrap_servers}: {type(exc).__name__}"
         ) from None
     finally:
         await admin.close()
-    return [name for name in names if name not in existing]
 
 
 class KafkaOffsets:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +13,11 @@ from onex_stream.core.errors import EventBusError
 from onex_stream.infra.event_bus.kafka.security import aiokafka_auth, faust_credentials
 from onex_stream.infra.event_bus.transport_kind import declare_topics
 
-from .admin import KafkaOffsets, missing_topics
+from .admin import KafkaOffsets, existing_topics
+
+logger = logging.getLogger(__name__)
+_FIRST_RETRY_SECONDS = 0.5
+_MAX_RETRY_SECONDS = 5.0
 
 if TYPE_CHECKING:
     import faust
@@ -44,15 +51,15 @@ class KafkaKind:
     async def prepare_topics(
         self, app: faust.App, settings: BusSettings, names: Iterable[str]
     ) -> None:
-        """Create the topics if the contract allows it, else check that they exist."""
-        if settings.create_topics:
-            await declare_topics(app, names, settings.partitions)
-            return
-        servers = settings.bootstrap_servers
-        missing = await missing_topics(servers, names, **settings.admin_auth)
-        if missing:
+        """Wait for the cluster (``startup_timeout_seconds``), then create the missing
+        topics if the contract allows it, else fail naming them."""
+        existing = await _existing_topics_within(settings)
+        missing = [name for name in names if name not in existing]
+        if missing and settings.create_topics:
+            await declare_topics(app, missing, settings.partitions)
+        elif missing:
             raise EventBusError(
-                f"missing topics on {servers}: {', '.join(missing)}; "
+                f"missing topics on {settings.bootstrap_servers}: {', '.join(missing)}; "
                 "create them, or set event_bus.config.create_topics: true (dev/test only)",
                 details={"missing_topics": missing},
             )
@@ -63,3 +70,22 @@ class KafkaKind:
 
 
 KAFKA = KafkaKind()
+
+
+async def _existing_topics_within(settings: BusSettings) -> set[str]:
+    """Ask the cluster for its topics, retrying with backoff for the start-up window."""
+    deadline = time.monotonic() + settings.startup_timeout_seconds
+    delay = _FIRST_RETRY_SECONDS
+    while True:
+        try:
+            return await existing_topics(settings.bootstrap_servers, **settings.admin_auth)
+        except EventBusError as error:
+            if time.monotonic() + delay > deadline:
+                raise EventBusError(
+                    f"{error.message} (event_bus.config.bootstrap_servers) within "
+                    f"{settings.startup_timeout_seconds:g} s (event_bus.config."
+                    "startup_timeout_seconds); check the address and that the broker runs"
+                ) from None
+            logger.warning("%s; trying again in %.1f s", error.message, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_RETRY_SECONDS)

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faust.transport.drivers import aiokafka
 
+from onex_stream.core.errors import EventBusError, HostStartError
 from onex_stream.infra.event_bus.faust_overrides import CommitGuardMixin, PromptResumeMixin
 
 
@@ -27,6 +29,20 @@ class IdempotentProducer(aiokafka.Producer):
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+    async def on_start(self) -> None:
+        """Start; a broker that refuses ``InitProducerId`` is a start fault saying what to set."""
+        try:
+            await super().on_start()
+        except KafkaError as exc:
+            where = getattr(self.app, "contract_origin", "") or "the contract"
+            cause = EventBusError(f"{type(exc).__name__}: {exc}")
+            raise HostStartError(
+                f"{where}: the broker refused the idempotent producer (InitProducerId: "
+                f"{type(exc).__name__}); set event_bus.config.idempotence: false for brokers "
+                "without it",
+                cause,
+            ) from None
 
 
 class Transport(aiokafka.Transport):
