@@ -150,7 +150,7 @@ def _warn_unapplied_policies(bindings: Sequence[ModelHandlerBindingConfig]) -> N
 
 def _check_topic_creation(runtime: ModelRuntimeSection, stage: EnumOnexEnv) -> None:
     bus = runtime.event_bus
-    if bus.kind == "kafka" and bus.config.create_topics and stage is EnumOnexEnv.PROD:
+    if bus.config.create_topics and stage is EnumOnexEnv.PROD:
         raise HandlerConfigurationError(
             "event_bus.config.create_topics is a dev/test setting: production never creates "
             "topics (create them beforehand), or set ONEX_ENV=dev/test"
