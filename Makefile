@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/omnibase-runtime-validate-contract contracts/
+	$(VENV)/bin/omnibase-runtime-validate-contract --env dev contracts/
 	$(PY) -m onex_stream.cli.demo
 
 archcheck: $(STAMP)

@@ -15,21 +15,24 @@ from onex_stream.core.clock import Clock, IdFactory, random_ids, system_clock
 from onex_stream.core.contracts import (
     FileRegistry,
     ModelHandlerBindingConfig,
-    ModelRuntimeSection,
 )
 from onex_stream.core.contracts.locations import key_location
+from onex_stream.core.contracts.startable import check_startable
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.errors import HandlerConfigurationError
 from onex_stream.core.ports import HandlerPort
 from onex_stream.core.responses import ResponseFactory
 from onex_stream.core.runtime import NodeRuntime
+from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.faust_bus import FaustEventBus
 from onex_stream.infra.event_bus.settings import BusSettings
+from onex_stream.infra.handlers.policies import with_policies
 from onex_stream.infra.observability.install import install_observability
 from onex_stream.infra.observability.instrumented_handler import InstrumentedHandler
 from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.infra.runtime.host import RuntimeHost
 from onex_stream.infra.runtime.wiring import (
+    HANDLER_REGISTRY,
     HandlerClass,
     get_transport,
     register_handlers_from_config,
@@ -90,6 +93,9 @@ def build_host(
     definition = FileRegistry(env).load_host(contract_path)
     for warning in definition.warnings:
         logger.warning("contract: %s", warning)
+    implemented = {*HANDLER_REGISTRY, *(extra_handlers or {})}
+    for refusal in check_startable(definition, stage.value, implemented)[:1]:
+        raise HandlerConfigurationError(f"{refusal.error.location}: {refusal.error.error}")
     runtime_section = definition.contract.runtime
     classes = dict(_dev_handlers(definition.contract.runtime.handlers, stage))
     classes.update(extra_handlers or {})
@@ -97,18 +103,16 @@ def build_host(
     metrics = HostMetrics()
 
     def instrumented(handler: HandlerPort, binding: ModelHandlerBindingConfig) -> HandlerPort:
-        # binding.config's retry and circuit breaker policies are not applied yet
+        # the latency histogram times what callers see: retries and rate-limit waits included
         logger.info("Registering handler: %s", type(handler).__name__)
-        return InstrumentedHandler(handler, metrics)
+        return InstrumentedHandler(with_policies(handler, binding, metrics), metrics)
 
     configs = register_handlers_from_config(
         runtime, runtime_section.handlers, classes, instrumented, secrets=SecretResolver(env)
     )
-    _warn_unapplied_policies(runtime_section.handlers)
     for node in definition.nodes:
         logger.info("Loading node: %s", node.name)
         runtime.register_node(node)
-    _check_topic_creation(runtime_section, stage)
     kind = runtime_section.event_bus.kind
     transport = get_transport(kind)
     origin = key_location(definition.path, ("runtime", "event_bus"))
@@ -127,34 +131,12 @@ def faust_app(host: RuntimeHost) -> faust.App:
     return app
 
 
-def _warn_unapplied_policies(bindings: Sequence[ModelHandlerBindingConfig]) -> None:
-    """Retry, rate-limit and circuit-breaker settings validate but are not enforced yet."""
-    for binding in bindings:
-        config = binding.config
-        unapplied = [
-            name
-            for name, value in (
-                ("retry_policy", config.retry_policy),
-                ("rate_limit_per_second", config.rate_limit_per_second),
-                ("circuit_breaker", config.circuit_breaker),
-            )
-            if value is not None
-        ]
-        if unapplied:
-            logger.warning(
-                "handler %s: %s validated but not enforced by this version",
-                binding.type.value,
-                ", ".join(unapplied),
-            )
-
-
-def _check_topic_creation(runtime: ModelRuntimeSection, stage: EnumOnexEnv) -> None:
-    bus = runtime.event_bus
-    if bus.config.create_topics and stage is EnumOnexEnv.PROD:
-        raise HandlerConfigurationError(
-            "event_bus.config.create_topics is a dev/test setting: production never creates "
-            "topics (create them beforehand), or set ONEX_ENV=dev/test"
-        )
+def worker_process_app(host: RuntimeHost) -> faust.App:
+    """``faust_app`` for a worker process of its own: its stop is bounded by a deadline
+    that ends the process (never used in-process, e.g. in tests)."""
+    app: HostApp = host.bus.worker_app()
+    app.stop_deadline = True
+    return app
 
 
 def _dev_handlers(
@@ -163,12 +145,8 @@ def _dev_handlers(
     wants_local = any(b.type is EnumHandlerType.LOCAL and b.enabled for b in bindings)
     if not wants_local:
         return {}
-    if stage is EnumOnexEnv.PROD:
-        raise HandlerConfigurationError(
-            "the contract enables the local handler, which is dev/test only: "
-            "set ONEX_ENV=dev (or test) to run it, or remove it from runtime.handlers",
-            handler_type=EnumHandlerType.LOCAL.value,
-        )
+    if stage is EnumOnexEnv.PROD:  # refused by check_startable already
+        return {}
     from onex_stream.dev import DEV_HANDLERS  # noqa: PLC0415 -- only when dev/test allows
 
     logger.warning("ONEX_ENV=%s: the dev/test-only local handler is enabled", stage.value)

@@ -7,7 +7,7 @@ import sys
 
 import faust
 
-from onex_stream.bootstrap import build_host, faust_app
+from onex_stream.bootstrap import build_host, worker_process_app
 from onex_stream.core.errors import RuntimeHostError, cannot_start
 
 
@@ -17,6 +17,6 @@ def load_app() -> faust.App:
     if not path:
         sys.exit("onex_stream: set ONEX_CONTRACT to the runtime host contract to run")
     try:
-        return faust_app(build_host(path))
+        return worker_process_app(build_host(path))
     except RuntimeHostError as error:
         sys.exit(f"onex_stream: {cannot_start(error)}")

@@ -7,7 +7,7 @@ import sys
 
 import faust
 
-from onex_stream.bootstrap import LogFormat, build_host, faust_app
+from onex_stream.bootstrap import LogFormat, build_host, worker_process_app
 from onex_stream.core.errors import RuntimeHostError, cannot_start
 
 
@@ -30,7 +30,7 @@ def run_worker(
     overrides: dict[str, object] = {} if web_port is None else {"web_port": web_port}
     try:
         logs: LogFormat | None = "human" if human_logs else None
-        app = faust_app(build_host(contract, bus_overrides=overrides, logs=logs))
+        app = worker_process_app(build_host(contract, bus_overrides=overrides, logs=logs))
     except RuntimeHostError as error:
         print(cannot_start(error), file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from onex_stream.core.errors import (
     SecretResolutionError,
 )
 from onex_stream.core.ports import HandlerResult
+from onex_stream.infra.handlers.decorator import HandlerDecorator
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.hosts import RunningHost, running_host
 
@@ -283,23 +284,29 @@ def test_a_malformed_contract_or_topic_fails_fast(contract: Path) -> None:
         build_host(contract, env={"ONEX_ENV": "test"})
 
 
-def test_policy_settings_that_are_not_enforced_yet_are_announced(
-    contract: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_policy_settings_are_applied_around_the_handler(contract: Path) -> None:
     contract.write_text(
         RUNTIME.replace(
             '    - type: "http"\n',
             '    - type: "http"\n      config:\n        retry_policy: {max_retries: 2}\n'
-            "        rate_limit_per_second: 5\n",
+            "        rate_limit_per_second: 5\n        timeout_ms: 200\n",
         )
     )
-    build_host(
+    host = build_host(
         contract,
         env={"ONEX_ENV": "test"},
         extra_handlers={EnumHandlerType.HTTP: FailingHttpHandler},
         logs="as-is",
     )
-    assert (
-        "handler http: retry_policy, rate_limit_per_second validated but not enforced"
-        in caplog.text
-    )
+    layers = []
+    handler: Any = host.runtime.handlers[EnumHandlerType.HTTP]
+    while isinstance(handler, HandlerDecorator):
+        layers.append(type(handler).__name__)
+        handler = handler.inner
+    assert layers == [
+        "InstrumentedHandler",
+        "RateLimitedHandler",
+        "RetryingHandler",
+        "TimeoutHandler",
+    ]
+    assert isinstance(handler, FailingHttpHandler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from onex_stream.bootstrap import build_host
 from onex_stream.core.enums import EnumHandlerType
+from onex_stream.infra.handlers.policies import CircuitBreakerHandler, CircuitState
 from onex_stream.infra.observability.health import HostHealth
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.held_handler import HeldLocalHandler
@@ -55,7 +57,7 @@ def write_layout(tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def observed_host(
-    tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
+    tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock, *, rewrite: bool = True
 ) -> AsyncIterator[tuple[RunningHost, httpx.AsyncClient, str]]:
     """A held-back host serving its web pages; (host, HTTP client, base URL)."""
     HeldLocalHandler.reset()
@@ -63,7 +65,7 @@ async def observed_host(
     url = f"http://127.0.0.1:{port}"
     async with (
         running_host(
-            write_layout(tmp_path),
+            write_layout(tmp_path) if rewrite else tmp_path / "runtime" / "host.yaml",
             ids=ids,
             clock=clock,
             extra_handlers={EnumHandlerType.LOCAL: HeldLocalHandler},
@@ -264,3 +266,30 @@ async def test_the_status_page_shows_lag_outcomes_handlers_and_dead_letters(
         "not_object",
     ):
         assert text in page
+
+
+async def test_an_open_circuit_is_reported_degraded_and_the_worker_stays_ready(
+    tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
+) -> None:
+    contract = write_layout(tmp_path)
+    contract.write_text(
+        RUNTIME.replace(
+            "    - type: local\n",
+            "    - type: local\n      config: {circuit_breaker: {failure_threshold: 1}}\n",
+        )
+    )
+    async with observed_host(tmp_path, ids, clock, rewrite=False) as (host, client, _):
+        handler: Any = host.host.runtime.handlers[EnumHandlerType.LOCAL]
+        while not isinstance(handler, CircuitBreakerHandler):
+            handler = handler.inner
+        handler._opened_at = time.monotonic()  # as if the backend had just failed
+        handler._set(CircuitState.OPEN)
+        ready_report = await client.get("/health/ready")
+        assert ready_report.status_code == 200
+        assert ready_report.json()["ready"] is True
+        assert ready_report.json()["degraded"] == ["local"]
+        handlers = (await client.get("/health/handlers")).json()
+        assert handlers["local"]["circuit"] == "open"
+        assert handlers["local"]["degraded"] is True
+        found = await samples(client)
+        assert value(found, "onex_handler_circuit_state", handler_type="local") == 2

@@ -17,9 +17,11 @@ from uuid import uuid4
 
 import pytest
 
+from tests.support.canary import CANARY
 from tests.support.tcp_proxy import free_port
 
-ROOT_TOKEN = "onex-test-root-token"
+# The root token holds the session's secret canary: it must never be logged or answered.
+ROOT_TOKEN = f"{CANARY}-root"
 _SERVERS: list[OpenBao] = []
 
 

@@ -17,6 +17,8 @@ class ModelRetryPolicy(StrictModel):
     backoff_strategy: Literal["fixed", "exponential"] = "exponential"
     base_delay_ms: int = Field(default=100, ge=0)
     max_delay_ms: int = Field(default=5000, ge=0)
+    # http POST/PATCH are retried only when the endpoint is known to be idempotent
+    retry_non_idempotent: bool = False
 
 
 class ModelCircuitBreaker(StrictModel):

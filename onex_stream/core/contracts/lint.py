@@ -13,6 +13,12 @@ from onex_stream.core.secret_refs import REFERENCE_FORMS, is_secret_ref
 
 _REFERENCE_ONLY = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-)?\}$")
 _KEY_SEPARATOR = re.compile(r"[_.-]")
+# values that are credentials whatever their key: cloud keys, vendor tokens, JWTs, PEM keys
+_CREDENTIAL = re.compile(
+    r"\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}|\bxox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|\bsk-[A-Za-z0-9_-]{20,}|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\."
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
 _BETA_RUNTIME_KEYS = (
     "tenant_id",
     "max_concurrent_operations",
@@ -89,6 +95,8 @@ def lint_schema_1(document: YamlDocument) -> list[ContractValidationError]:
 def _looks_like_secret(key: str, value: str) -> bool:
     if _names_a_secret(key):
         return not _REFERENCE_ONLY.match(value)
+    if _CREDENTIAL.search(value):
+        return True
     return any(not password.startswith("${") for password in url_passwords(value))
 
 

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from onex_stream.core.contracts.budgets import budget_problems
 from onex_stream.core.contracts.env_expansion import expand_environment
 from onex_stream.core.contracts.findings import findings_from
 from onex_stream.core.contracts.lint import lint_schema_1, lint_secrets
@@ -111,6 +112,17 @@ def _check(
     report.findings += findings
     if isinstance(contract, ModelRuntimeHostContract):
         report.findings += _duplicates(contract, document)
+        report.findings += [
+            document.error(
+                ("runtime", "handlers", index, "config", "retry_policy"),
+                message,
+                "The worst case of a partition's in-flight envelopes must finish within the "
+                "consumer's rebalance timeout and poll interval",
+                "Lower timeout_ms, max_retries or max_delay_ms, raise max_concurrent_operations "
+                "or rebalance_timeout_ms, or lower max_inflight_envelopes",
+            )
+            for index, message in budget_problems(contract.runtime)
+        ]
         if not contract.runtime.handlers:
             report.warnings.append(f"{path}: no handlers enabled (valid, but nothing can run)")
     report.contract = contract

@@ -84,13 +84,14 @@ class FileRegistry:
                 nodes.append(node)
         if findings:
             return None, findings
-        warnings = [*report.warnings, *_unbound_handler_warnings(contract, nodes)]
+        warnings = [*report.warnings, *unbound_handler_warnings(contract, nodes)]
         return HostDefinition(path, contract, tuple(nodes), tuple(warnings)), []
 
 
-def _unbound_handler_warnings(
+def unbound_handler_warnings(
     contract: ModelRuntimeHostContract, nodes: list[ModelNodeContract]
 ) -> list[str]:
+    """Warnings for node operations of a handler type that is not enabled."""
     bound = {h.type for h in contract.runtime.handlers if h.enabled}
     return [
         f"node '{node.name}' declares {io.type.value} operations but no {io.type.value} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import faust
 from faust.utils.terminal import SpinnerHandler
 
 from onex_stream.infra.event_bus.faust_overrides import BoundedWaitEmptyMixin
+from onex_stream.infra.event_bus.stop_deadline import arm_stop_deadline
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -32,6 +34,9 @@ class HostApp(BoundedWaitEmptyMixin, faust.App):
         self.startup_hooks: list[Hook] = []
         self.ready_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
+        self.in_flight: Callable[[], int] = lambda: 0
+        self.stop_deadline = False  # worker processes only: never in a test's process
+        self._deadline: threading.Timer | None = None
 
     async def on_start(self) -> None:
         """Faust's start, then the startup hooks (before agents start).
@@ -43,6 +48,12 @@ class HostApp(BoundedWaitEmptyMixin, faust.App):
         await super().on_start()
         for hook in self.startup_hooks:
             await hook()
+
+    async def on_stop(self) -> None:
+        """Arm the stop deadline (worker processes), then Faust's stop."""
+        if self.stop_deadline and self._deadline is None:
+            self._deadline = arm_stop_deadline(self.shutdown_grace, self.in_flight)
+        await super().on_stop()
 
     async def on_started(self) -> None:
         """Faust's started, then the ready hooks."""

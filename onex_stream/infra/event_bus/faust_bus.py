@@ -63,6 +63,7 @@ class FaustEventBus(ProtocolEventBus):
         self.app.startup_hooks.append(self._prepare_topics)
         self._routes: dict[str, Route] = {}
         self._delivery = BatchDelivery(settings, metrics, self._send)
+        self.app.in_flight = self.in_flight
 
     def subscribe(
         self, topic: str, callback: EnvelopeCallback, on_invalid: InvalidCallback | None = None

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, TypeAlias
@@ -21,6 +20,7 @@ from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
 from onex_stream.core.secret_refs import check_secret_ref
 from onex_stream.infra.handlers import common
+from onex_stream.infra.handlers.sql_shape import sql_shape
 from onex_stream.spi import ProtocolHandler
 
 logger = logging.getLogger(__name__)
@@ -28,14 +28,6 @@ logger = logging.getLogger(__name__)
 Connection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 HEALTH_TIMEOUT_S = 2.0
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
-# Skipped: E'...' escape strings (a backslash escapes the next character), '...' strings,
-# "identifiers", comments and $tag$ strings; an identifier may hold $ (col$1 is no $1).
-_SQL_TOKEN = re.compile(
-    r"(?P<skip>(?<![\w$])E'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\""
-    r"|--[^\n]*|/\*.*?\*/|(?<![\w$])(?P<tag>\$(?:[A-Za-z_]\w*)?\$).*?(?P=tag))"
-    r"|(?<![\w$])\$(?P<param>\d+)|(?P<semi>;)|(?P<open>\()|(?P<close>\))|(?P<union>\bunion\b)",
-    re.S | re.I,
-)
 
 
 class DbSettings(HandlerSettings):
@@ -214,29 +206,6 @@ class DbHandler(ProtocolHandler):
             raise common.failure(error, envelope, self.handler_type, logger) from None
 
 
-def sql_shape(sql: str) -> tuple[set[int], list[str]]:
-    """The ``$n`` placeholders and suspicious patterns (``;--``, stacked statements, UNION
-    outside a subquery) of ``sql``, ignoring literals, quoted identifiers and comments."""
-    placeholders: set[int] = set()
-    suspicious: list[str] = []
-    depth = 0
-    for match in _SQL_TOKEN.finditer(sql):
-        kind = match.lastgroup
-        if kind == "param":
-            placeholders.add(int(match["param"]))
-        elif kind in ("open", "close"):
-            depth += 1 if kind == "open" else -1
-        elif kind == "union" and depth <= 0:
-            suspicious.append("UNION outside a subquery")
-        elif kind == "semi":
-            rest = sql[match.end() :].lstrip()
-            if rest.startswith(("--", "/*")):
-                suspicious.append("comment after ';' (;--)")
-            elif rest:
-                suspicious.append("stacked statements")
-    return placeholders, list(dict.fromkeys(suspicious))
-
-
 def json_safe(value: Any) -> Any:
     """A JSON-compatible copy of a column value (see ``DbHandler.describe``)."""
     if value is None or isinstance(value, str | int | float | bool):
@@ -286,6 +255,11 @@ async def _execute(connection: Connection, statement: Statement) -> dict[str, An
 
 
 def _translated(exc: Exception) -> errors.RuntimeHostError:
+    lost = exc.__context__
+    if isinstance(exc, asyncpg.InterfaceError) and isinstance(
+        lost, asyncpg.PostgresConnectionError
+    ):
+        exc = lost  # a transaction's cleanup failed: the connection was lost under it
     name = type(exc).__name__
     if isinstance(exc, TimeoutError | asyncpg.QueryCanceledError):
         return errors.HandlerTimeoutError(f"the database did not answer in time ({name})")

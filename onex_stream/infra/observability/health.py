@@ -17,6 +17,7 @@ class HealthReport:
     reasons: list[str] = field(default_factory=list)
     handlers: dict[str, Any] = field(default_factory=dict)
     assigned_partitions: int = 0
+    degraded: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The report as the ``/health/ready`` body."""
@@ -25,6 +26,7 @@ class HealthReport:
             "reasons": self.reasons,
             "assigned_partitions": self.assigned_partitions,
             "handlers": self.handlers,
+            "degraded": self.degraded,
         }
 
 
@@ -45,8 +47,13 @@ class HostHealth:
         return report
 
     async def readiness(self) -> HealthReport:
-        """Ready when handlers are healthy and partitions are assigned and consuming."""
+        """Ready when handlers are healthy and partitions are assigned and consuming.
+
+        A handler whose circuit breaker is open is listed under ``degraded`` but keeps the
+        worker ready: the other nodes' traffic keeps flowing, its own calls get CIRCUIT_OPEN.
+        """
         handlers = await self.handlers()
+        degraded = sorted(name for name, h in handlers.items() if h.get("degraded"))
         reasons = [
             f"handler {name} unhealthy" for name, h in handlers.items() if not h.get("healthy")
         ]
@@ -57,4 +64,4 @@ class HostHealth:
             reasons.append("rebalancing")
         elif not bus.consuming:
             reasons.append("consumption paused")
-        return HealthReport(not reasons, reasons, handlers, bus.assigned_partitions)
+        return HealthReport(not reasons, reasons, handlers, bus.assigned_partitions, degraded)

@@ -85,6 +85,25 @@ class HostMetrics:
             ["handler_type"],
             registry=r,
         )
+        self.handler_retries = Counter(
+            "onex_handler_retries",
+            "Retries of handler calls, by the call's final outcome (success, failure)",
+            ["handler_type", "outcome"],
+            registry=r,
+        )
+        self.circuit_state = Gauge(
+            "onex_handler_circuit_state",
+            "A handler's circuit breaker: 0 closed, 1 half-open, 2 open",
+            ["handler_type"],
+            registry=r,
+        )
+        self.rate_limit_wait = Histogram(
+            "onex_handler_rate_limit_wait_seconds",
+            "Time a call waited for its handler's rate limit",
+            ["handler_type"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         Gauge(
             "onex_build_info", "Version of onex_stream", ["version"], registry=r
         ).labels(version=version("onex_stream")).set(1)  # fmt: skip

@@ -24,6 +24,13 @@ async def initialize_handlers(
 
     A reference that cannot be read raises ``SecretResolutionError`` naming it and carrying
     the handler type whose config holds it (so the host's start error points at its line).
+
+    References are resolved once, at start: a value a handler's ``initialize`` consumed
+    (a db password, a consul token) is not refreshed or re-applied while the host runs, and
+    the vault handler keeps each secret it read for the life of the process. A secret
+    rotated in Vault takes effect when the host restarts. (There is no TTL or lease-based
+    refresh: KV v2 secrets carry no lease, and an initialized handler has no way to take a
+    new credential without being initialized again.)
     """
     handlers = runtime.handlers
     if has_vault_refs(configs.get(VAULT, {})):

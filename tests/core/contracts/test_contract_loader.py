@@ -118,6 +118,7 @@ runtime:
   handlers:
     - type: "http"
       config:
+        timeout_ms: 100  # the retry budget must fit the rebalance timeout (budgets.py)
         retry_policy: *retry
 """
     report = check_runtime_contract(write(tmp_path, text), env={})

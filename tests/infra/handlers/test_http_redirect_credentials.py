@@ -11,11 +11,12 @@ from aiohttp.test_utils import TestServer
 
 from onex_stream.infra.handlers.http import HttpHandler
 from tests.infra.handlers.conftest import WebServer, command
+from tests.support.canary import CANARY
 
 Start = Callable[..., Awaitable[Any]]
 LOOPBACK = {"allowed_hosts": ["127.0.0.1"]}
 CREDENTIALS = {
-    "Authorization": "Bearer planted-bearer-5e1d",
+    "Authorization": f"Bearer {CANARY}",  # the session's secret canary
     "Proxy-Authorization": "Basic planted-proxy-77aa",
     "Cookie": "sid=planted-cookie-0b3c",
     "X-Api-Token": "planted-api-token-a9f2",

@@ -26,6 +26,7 @@ from onex_stream.core.secret_refs import parse_secret_ref
 from onex_stream.infra.handlers.vault import VaultHandler
 from tests.infra.handlers.conftest import command
 from tests.support import openbao
+from tests.support.canary import CANARY
 from tests.support.openbao import OpenBao
 
 openbao_server = openbao.openbao_server  # the session's OpenBao (tests/support/openbao.py)
@@ -186,20 +187,23 @@ async def test_wrong_approle_secret_id_stops_initialize_without_showing_it(
     handler = VaultHandler()
     with pytest.raises(InvalidOperationError) as raised:
         await handler.initialize(
-            {"address": openbao_server.address, "approle": {"role_id": role_id, "secret_id": VALUE}}
+            {
+                "address": openbao_server.address,
+                "approle": {"role_id": role_id, "secret_id": CANARY},
+            }
         )
     await handler.shutdown()
     assert raised.value.handler_type == "vault"
-    assert VALUE not in str(raised.value.context()) + caplog.text
+    assert CANARY not in str(raised.value.context()) + caplog.text
 
 
 async def test_invalid_token_stops_initialize_with_403(openbao_server: OpenBao) -> None:
     handler = VaultHandler()
     with pytest.raises(OperationNotAllowedError) as raised:
-        await handler.initialize({"address": openbao_server.address, "token": VALUE})
+        await handler.initialize({"address": openbao_server.address, "token": CANARY})
     await handler.shutdown()
     assert raised.value.details["status_code"] == 403
-    assert VALUE not in str(raised.value.context())
+    assert CANARY not in str(raised.value.context())
 
 
 async def test_short_lived_token_is_renewed_before_it_expires(
@@ -262,10 +266,10 @@ async def test_config_needs_exactly_one_login() -> None:
 async def test_unreachable_vault_is_an_execution_error(closed_port: int) -> None:
     handler = VaultHandler()
     with pytest.raises(HandlerExecutionError) as raised:
-        await handler.initialize({"address": f"http://127.0.0.1:{closed_port}", "token": VALUE})
+        await handler.initialize({"address": f"http://127.0.0.1:{closed_port}", "token": CANARY})
     await handler.shutdown()
     assert raised.value.code == "HANDLER_EXECUTION_ERROR"
-    assert VALUE not in str(raised.value.context())
+    assert CANARY not in str(raised.value.context())
 
 
 @pytest.fixture
@@ -317,19 +321,29 @@ async def test_a_vault_that_never_answers_times_out() -> None:
         server.close()
 
 
-async def test_operations_never_block_the_event_loop(vault: VaultHandler, base: str) -> None:
-    gaps: list[float] = []
-    stop = asyncio.Event()
+async def test_operations_never_block_the_event_loop(
+    vault: VaultHandler, base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No step of the loop takes 20 ms or more while 200 vault operations run.
+
+    asyncio's debug mode times every callback: a blocking call (a synchronous HTTP
+    client, a DNS look-up, a file read) inside a handler step is reported as a slow
+    callback. Timing callbacks, rather than the gaps of a 1 ms ticker, keeps time the
+    process spends descheduled by a busy machine out of the measurement.
+    """
+    loop = asyncio.get_running_loop()
+    ticks = 0
 
     async def ticker() -> None:
-        last = time.perf_counter()
-        while not stop.is_set():
+        nonlocal ticks
+        while True:
             await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
+            ticks += 1
 
+    caplog.set_level(logging.WARNING, logger="asyncio")
     ticking = asyncio.ensure_future(ticker())
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.020
     gc.disable()  # a collection pause is not blocking I/O; keep it out of the measurement
     try:
         for index in range(100):
@@ -337,10 +351,11 @@ async def test_operations_never_block_the_event_loop(vault: VaultHandler, base: 
             await run(vault, "get_secret", path=f"{base}/s{index % 5}")
     finally:
         gc.enable()
-    stop.set()
-    await ticking
-    assert len(gaps) > 100
-    assert max(gaps) < 0.020, f"the loop stalled {max(gaps) * 1000:.1f} ms"
+        loop.set_debug(False)
+        ticking.cancel()
+    slow = [r.getMessage() for r in caplog.records if "took" in r.getMessage()]
+    assert ticks > 100  # the ticker ran throughout
+    assert slow == [], f"the loop was blocked: {slow[:3]}"
 
 
 async def test_values_never_reach_the_logs(

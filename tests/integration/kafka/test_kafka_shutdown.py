@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 
 from tests.integration.kafka.conftest import ContractFactory
 from tests.support.kafka import TansuBroker
-from tests.support.kafka_clients import AnswerReader, command, committed_offsets, produce
+from tests.support.kafka_clients import (
+    AnswerReader,
+    command,
+    committed_offsets,
+    create_topics,
+    produce,
+)
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.workers import WorkerProcess
+
+SHUTDOWN_MARGIN_SECONDS = 10.0
 
 DELAY_APP = "tests.support.delay_worker"
 
@@ -71,3 +81,34 @@ async def test_work_beyond_the_grace_period_is_abandoned_uncommitted(
     assert time.monotonic() - started < 5
     assert "not finished within 1.0 s" in worker.output
     assert await committed_offsets(kafka.bootstrap, "grace", "onex.grace.orders.cmd.v1") == {}
+
+
+async def test_sigterm_during_a_broker_outage_exits_within_the_timeout_plus_the_margin(
+    contract: ContractFactory, workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    """Before: ~70 s against a 30 s shutdown timeout. After: the timeout plus
+    ``SHUTDOWN_MARGIN_SECONDS``, naming the envelopes left uncommitted."""
+    broker = TansuBroker(proxy_class=TcpProxy, log_path=tmp_path / "tansu.log").start()
+    try:
+        names = [f"onex.outage-stop.orders.{s}.v1" for s in ("cmd", "evt", "error")]
+        await create_topics(broker.bootstrap, names, partitions=2)
+        path = contract(
+            broker.bootstrap, group="outage-stop", domain="outage-stop", shutdown_timeout=2
+        )
+        worker = WorkerProcess(path).start()
+        workers.append(worker)
+        worker.wait_ready()
+        assert broker.proxy is not None
+        broker.proxy.cut()
+        started = time.monotonic()
+        worker.signal(signal.SIGTERM)
+        code = worker.wait(timeout=60)
+        stopped_after = time.monotonic() - started
+    finally:
+        broker.stop()
+    print(f"\nSIGTERM with the broker cut: exited {code} after {stopped_after:.1f} s")
+    assert stopped_after < 2 + SHUTDOWN_MARGIN_SECONDS + 3
+    assert code == 0
+    if stopped_after > 2 + SHUTDOWN_MARGIN_SECONDS:  # the deadline ended it: it says so
+        assert "left uncommitted will be delivered again" in worker.output
+    assert "sys.meta_path is None" not in worker.output

@@ -1,0 +1,43 @@
+"""Handler policies (rate limit, circuit breaker, retry, timeout) stacked from a binding."""
+
+from __future__ import annotations
+
+from onex_stream.core.contracts.handler_binding import ModelHandlerBindingConfig
+from onex_stream.core.ports import HandlerPort
+from onex_stream.infra.handlers.policies.circuit_breaker import CircuitBreakerHandler, CircuitState
+from onex_stream.infra.handlers.policies.rate_limit import RateLimitedHandler
+from onex_stream.infra.handlers.policies.retry import RetryingHandler
+from onex_stream.infra.handlers.policies.timeout import TimeoutHandler
+from onex_stream.infra.observability.metrics import HostMetrics
+
+__all__ = [
+    "CircuitBreakerHandler",
+    "CircuitState",
+    "RateLimitedHandler",
+    "RetryingHandler",
+    "TimeoutHandler",
+    "with_policies",
+]
+
+
+def with_policies(
+    handler: HandlerPort, binding: ModelHandlerBindingConfig, metrics: HostMetrics | None = None
+) -> HandlerPort:
+    """``handler`` inside the policies its binding's config enables, outermost first:
+
+    rate limit -> circuit breaker -> retry -> timeout -> handler.
+
+    The rate limit counts calls (envelopes) and is the first gate, so a refused call costs
+    nothing downstream; the breaker sees one outcome per call, after its retries (an open
+    circuit is never retried); the timeout (always on, ``timeout_ms``) bounds each attempt.
+    """
+    config = binding.config
+    wrapped: HandlerPort = TimeoutHandler(handler, config.timeout_ms)
+    if config.retry_policy is not None:
+        wrapped = RetryingHandler(wrapped, config.retry_policy, metrics)
+    if config.circuit_breaker is not None:
+        wrapped = CircuitBreakerHandler(wrapped, config.circuit_breaker, metrics)
+    if config.rate_limit_per_second is not None:
+        rate = config.rate_limit_per_second
+        wrapped = RateLimitedHandler(wrapped, rate, config.timeout_ms, metrics)
+    return wrapped
