@@ -1,10 +1,11 @@
 """Faust's aiokafka transport with prompt resumption and, optionally, idempotence.
 
 ``onex-kafka://`` resumes fetching as soon as a full buffer drains (see
-``prompt_resume``); ``onex-kafka-idempotent://`` also enables the idempotent
-producer. Faust enables idempotence only for exactly-once processing; the host
-wants it for at-least-once too (no duplicates from producer retries). Use it with
-brokers that support ``InitProducerId`` (Kafka >= 0.11; not the tansu test broker).
+``PromptResumeMixin`` in ``faust_overrides``); ``onex-kafka-idempotent://`` also
+enables the idempotent producer. Faust enables idempotence only for exactly-once
+processing; the host wants it for at-least-once too (no duplicates from producer
+retries). Use it with brokers that support ``InitProducerId`` (Kafka >= 0.11; not the
+tansu test broker).
 """
 
 from __future__ import annotations
