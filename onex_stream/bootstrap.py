@@ -94,8 +94,10 @@ def build_host(
     for warning in definition.warnings:
         logger.warning("contract: %s", warning)
     implemented = {*HANDLER_REGISTRY, *(extra_handlers or {})}
-    for refusal in check_startable(definition, stage.value, implemented)[:1]:
-        raise HandlerConfigurationError(f"{refusal.error.location}: {refusal.error.error}")
+    refusals = check_startable(definition, stage.value, implemented)
+    if refusals:  # the validator reports them all; a start stops at the first
+        first = refusals[0].error
+        raise HandlerConfigurationError(f"{first.location}: {first.error}")
     runtime_section = definition.contract.runtime
     classes = dict(_dev_handlers(definition.contract.runtime.handlers, stage))
     classes.update(extra_handlers or {})
@@ -143,9 +145,7 @@ def _dev_handlers(
     bindings: Sequence[ModelHandlerBindingConfig], stage: EnumOnexEnv
 ) -> Mapping[EnumHandlerType, HandlerClass]:
     wants_local = any(b.type is EnumHandlerType.LOCAL and b.enabled for b in bindings)
-    if not wants_local:
-        return {}
-    if stage is EnumOnexEnv.PROD:  # refused by check_startable already
+    if not wants_local or stage is EnumOnexEnv.PROD:  # prod: refused by check_startable
         return {}
     from onex_stream.dev import DEV_HANDLERS  # noqa: PLC0415 -- only when dev/test allows
 

@@ -22,6 +22,7 @@ from onex_stream.bootstrap import build_host
 from onex_stream.core.errors import HostStartError, RuntimeHostError, cannot_start
 from onex_stream.infra.handlers.db import DbHandler
 from tests.support import openbao, postgres
+from tests.support.contracts import write_contract
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.hosts import running_host
 from tests.support.openbao import OpenBao
@@ -62,12 +63,8 @@ runtime:
 
 def contract(tmp_path: Path, user: str, reference: str) -> Path:
     """A runtime contract (vault + db as ``user`` with ``reference``); its path."""
-    (tmp_path / "runtime").mkdir(exist_ok=True)
-    (tmp_path / "nodes").mkdir(exist_ok=True)
-    (tmp_path / "nodes" / "canary_effect.yaml").write_text(NODE)
-    path = tmp_path / "runtime" / "host.yaml"
-    path.write_text(RUNTIME.replace("USER", user).replace("REFERENCE", reference))
-    return path
+    runtime = RUNTIME.replace("USER", user).replace("REFERENCE", reference)
+    return write_contract(tmp_path, runtime, {"canary_effect": NODE})
 
 
 def command(n: int, sql: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from onex_stream.core.secret_refs import parse_secret_ref
 from onex_stream.infra.handlers.vault import VaultHandler
 from tests.support import consul_fake, openbao, postgres
 from tests.support.consul_fake import FakeConsul
+from tests.support.contracts import write_contract
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.hosts import running_host
 from tests.support.openbao import OpenBao
@@ -65,12 +66,7 @@ NODES = """\
 
 def contract(tmp_path: Path, handlers: str) -> Path:
     """A runtime contract (vault + ``handlers``) beside the node contract; its path."""
-    (tmp_path / "runtime").mkdir(exist_ok=True)
-    (tmp_path / "nodes").mkdir(exist_ok=True)
-    (tmp_path / "nodes" / "registry_effect.yaml").write_text(NODE)
-    path = tmp_path / "runtime" / "host.yaml"
-    path.write_text(HEAD + handlers + NODES)
-    return path
+    return write_contract(tmp_path, HEAD + handlers + NODES, {"registry_effect": NODE})
 
 
 def command(n: int, operation: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,13 @@ def command(operation: str, payload: dict[str, Any] | None) -> ModelOnexEnvelope
     )
 
 
+async def run(handler: HandlerPort, operation: str, **payload: Any) -> dict[str, Any]:
+    """The answer of ``<handler type>.<operation>`` with ``payload`` (a mapping answer)."""
+    result = await handler.execute(command(f"{handler.handler_type.value}.{operation}", payload))
+    assert isinstance(result, dict)
+    return result
+
+
 @dataclass
 class WebServer:
     """A real HTTP server on 127.0.0.1 and what it received."""

@@ -15,7 +15,7 @@ from onex_stream.core.errors import (
     OperationNotAllowedError,
 )
 from onex_stream.infra.handlers.consul import ConsulHandler
-from tests.infra.handlers.conftest import command
+from tests.infra.handlers.conftest import run
 from tests.support import consul_fake
 from tests.support.consul_fake import FakeConsul
 
@@ -30,13 +30,6 @@ async def consul(started: Start, fake_consul: FakeConsul) -> ConsulHandler:
         ConsulHandler(), address=fake_consul.address, token="consul-acl-1", datacenter="dc1"
     )
     return handler
-
-
-async def run(handler: ConsulHandler, operation: str, **payload: Any) -> dict[str, Any]:
-    """The answer of ``consul.<operation>`` with ``payload``."""
-    result = await handler.execute(command(f"consul.{operation}", payload))
-    assert isinstance(result, dict)
-    return result
 
 
 async def test_register_sends_the_documented_body_with_the_token(

@@ -25,7 +25,7 @@ from onex_stream.core.errors import (
 )
 from onex_stream.core.secret_refs import parse_secret_ref
 from onex_stream.infra.handlers.vault import VaultHandler
-from tests.infra.handlers.conftest import command
+from tests.infra.handlers.conftest import command, run
 from tests.support import openbao
 from tests.support.canary import CANARY
 from tests.support.openbao import OpenBao
@@ -49,13 +49,6 @@ async def vault(started: Start, openbao_server: OpenBao) -> VaultHandler:
         VaultHandler(), address=openbao_server.address, token=openbao_server.root_token
     )
     return handler
-
-
-async def run(handler: VaultHandler, operation: str, **payload: Any) -> dict[str, Any]:
-    """The answer of ``vault.<operation>`` with ``payload``."""
-    result = await handler.execute(command(f"vault.{operation}", payload))
-    assert isinstance(result, dict)
-    return result
 
 
 async def test_set_then_get_returns_data_and_version_metadata(
