@@ -32,6 +32,8 @@ class BusHealth:
     assigned_partitions: int
     rebalancing: bool
     consuming: bool
+    broker: str = ""
+    """Where the bus consumes from, for messages (``kafka://host:port``)."""
 
 
 class OffsetSource(Protocol):

@@ -305,8 +305,8 @@ def test_policy_settings_are_applied_around_the_handler(contract: Path) -> None:
         handler = handler.inner
     assert layers == [
         "InstrumentedHandler",
-        "RateLimitedHandler",
         "RetryingHandler",
+        "RateLimitedHandler",
         "TimeoutHandler",
     ]
     assert isinstance(handler, FailingHttpHandler)

@@ -18,6 +18,9 @@ from onex_stream.bootstrap import build_host
 from onex_stream.core.enums import EnumHandlerType
 from onex_stream.infra.handlers.policies import CircuitBreakerHandler, CircuitState
 from onex_stream.infra.observability.health import HostHealth
+from onex_stream.infra.observability.lag import LagMonitor
+from onex_stream.infra.observability.metrics import HostMetrics
+from tests.infra.observability.test_lag import Clock, ScriptedOffsets
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.held_handler import HeldLocalHandler
 from tests.support.hosts import RunningHost, running_host
@@ -243,6 +246,23 @@ async def test_readiness_is_503_before_partitions_are_assigned(tmp_path: Path) -
     assert report.ready is False
     assert report.reasons == ["handler local unhealthy", "no partitions assigned"]
     assert json.loads(json.dumps(report.as_json()))["ready"] is False
+
+
+async def test_readiness_names_the_broker_once_its_offsets_go_unanswered(tmp_path: Path) -> None:
+    host = build_host(
+        write_layout(tmp_path),
+        env={"ONEX_ENV": "test"},
+        bus_overrides={"web_enabled": False, "broker_url": "memory://stale-broker"},
+    )
+    source, clock = ScriptedOffsets(), Clock()
+    monitor = LagMonitor(source, HostMetrics(), "g", refresh_seconds=1, clock=clock)
+    health = HostHealth(host, monitor)
+    assert not any("broker" in r for r in (await health.readiness()).reasons)
+
+    clock.now += 4
+    report = await health.readiness()
+    assert report.ready is False
+    assert "broker unreachable: no answer from memory://stale-broker for 4 s" in report.reasons
 
 
 async def test_the_status_page_shows_lag_outcomes_handlers_and_dead_letters(

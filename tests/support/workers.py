@@ -17,7 +17,9 @@ FAUST = str(Path(sys.executable).parent / "faust")
 class WorkerProcess:
     """``ONEX_CONTRACT=<contract> faust -A <app> worker``, its output collected live."""
 
-    def __init__(self, contract: Path, app: str = "onex_stream", **env: str) -> None:
+    def __init__(
+        self, contract: Path, app: str = "onex_stream", *, web: bool = False, **env: str
+    ) -> None:
         base = {k: v for k, v in os.environ.items() if not k.startswith("ONEX_")}
         self.env = {
             **base,
@@ -27,14 +29,16 @@ class WorkerProcess:
             **env,
         }
         self.app = app
+        self.web = web  # serve the contract's health port (else ``--without-web``)
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> WorkerProcess:
         """Start the worker (returns at once)."""
+        web = [] if self.web else ["--without-web"]
         self.process = subprocess.Popen(
-            [FAUST, "-A", self.app, "worker", "--without-web", "-l", "info"],
+            [FAUST, "-A", self.app, "worker", *web, "-l", "info"],
             env=self.env,
             cwd=REPO,
             stdout=subprocess.PIPE,

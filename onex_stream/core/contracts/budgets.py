@@ -27,8 +27,9 @@ def backoff_caps_ms(policy: ModelRetryPolicy) -> list[int]:
 class Budget:
     """One handler's worst case, and what the consumer allows for it.
 
-    - ``envelope_ms``: one envelope, every attempt timing out and every backoff at its cap,
-      plus the rate-limit wait (at most ``timeout_ms``) when a rate limit is set;
+    - ``envelope_ms``: one envelope, every attempt waiting for its rate-limit token (at
+      most ``timeout_ms``, when a rate limit is set) and timing out, every backoff at its
+      cap;
     - ``rounds``: the envelopes one partition may hold in flight (a fetched batch,
       ``max_inflight_envelopes // 4``) divided among ``max_concurrent_operations`` slots;
     - the batch (``rounds * envelope_ms``) must finish within Faust's poll interval
@@ -50,7 +51,7 @@ class Budget:
     @property
     def envelope_ms(self) -> int:
         """The worst case of one envelope."""
-        return self.wait_ms + self.timeout_ms * self.attempts + sum(self.backoff_ms)
+        return (self.wait_ms + self.timeout_ms) * self.attempts + sum(self.backoff_ms)
 
     @property
     def rounds(self) -> int:
@@ -60,9 +61,9 @@ class Budget:
     def problem(self) -> str | None:
         """Why the budget does not fit, with the arithmetic; ``None`` when it fits."""
         sum_text = " + ".join(map(str, self.backoff_ms)) or "0"
-        wait = f"{self.wait_ms} (rate-limit wait) + " if self.wait_ms else ""
+        attempt = f"({self.wait_ms} rate-limit wait + {self.timeout_ms})" if self.wait_ms else ""
         envelope = (
-            f"{wait}{self.timeout_ms} x {self.attempts} attempts + ({sum_text}) backoff "
+            f"{attempt or self.timeout_ms} x {self.attempts} attempts + ({sum_text}) backoff "
             f"= {self.envelope_ms} ms per envelope"
         )
         if self.envelope_ms > self.rebalance_timeout_ms:

@@ -141,6 +141,7 @@ class FaustEventBus(ProtocolEventBus):
             assigned_partitions=len(self.assigned_partitions()),
             rebalancing=bool(app.rebalancing),
             consuming=bool(getattr(app.consumer, "flow_active", True)),
+            broker=self.settings.broker_url,
         )
 
     def assigned_partitions(self) -> set[Partition]:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from onex_stream.infra.observability.lag import LagMonitor
 from onex_stream.infra.runtime.host import RuntimeHost
 
 
@@ -31,10 +32,12 @@ class HealthReport:
 
 
 class HostHealth:
-    """Computes health from the host's handlers and its event bus's health snapshot."""
+    """Computes health from the host's handlers, its event bus's health snapshot and the
+    age of the offsets the lag monitor reads from the broker."""
 
-    def __init__(self, host: RuntimeHost) -> None:
+    def __init__(self, host: RuntimeHost, lag: LagMonitor | None = None) -> None:
         self.host = host
+        self.lag = lag
         self.started_at = time.monotonic()
 
     def liveness(self) -> dict[str, Any]:
@@ -47,10 +50,14 @@ class HostHealth:
         return report
 
     async def readiness(self) -> HealthReport:
-        """Ready when handlers are healthy and partitions are assigned and consuming.
+        """Ready when handlers are healthy, partitions are assigned and consuming, and the
+        broker answers.
 
         A handler whose circuit breaker is open is listed under ``degraded`` but keeps the
         worker ready: the other nodes' traffic keeps flowing, its own calls get CIRCUIT_OPEN.
+        A broker that has not answered the lag monitor's offset reads for
+        ``STALE_AFTER_REFRESHES`` refresh intervals makes the worker unready (it cannot
+        fetch or commit either); the first answer after recovery makes it ready again.
         """
         handlers = await self.handlers()
         degraded = sorted(name for name, h in handlers.items() if h.get("degraded"))
@@ -58,6 +65,10 @@ class HostHealth:
             f"handler {name} unhealthy" for name, h in handlers.items() if not h.get("healthy")
         ]
         bus = self.host.bus.health()
+        if self.lag is not None and self.lag.stale():
+            reasons.append(
+                f"broker unreachable: no answer from {bus.broker} for {self.lag.age():.0f} s"
+            )
         if not bus.assigned_partitions:
             reasons.append("no partitions assigned")
         elif bus.rebalancing:

@@ -26,8 +26,10 @@ def install_observability(
     all through the host's event bus port."""
     runtime = host.definition.contract.runtime
     bus = host.bus
-    lag = LagMonitor(bus.offset_source(), metrics, runtime.consumer_group)
-    health = HostHealth(host)
+    lag = LagMonitor(
+        bus.offset_source(), metrics, runtime.consumer_group, runtime.metrics.refresh_seconds
+    )
+    health = HostHealth(host, lag)
     commands = {s.input for s in runtime.subscriptions}
 
     async def configure_logs() -> None:

@@ -13,6 +13,8 @@ from onex_stream.spi.event_bus import OffsetSource, Partition
 
 logger = logging.getLogger(__name__)
 
+STALE_AFTER_REFRESHES = 3
+
 
 class LagMonitor:
     """Refreshes the lag, committed and log-end gauges for the partitions it is given.
@@ -20,7 +22,9 @@ class LagMonitor:
     Lag is never exported below 0: a broker that reports a log end below the
     committed offset (tansu under-reports after batched produces) is counted in
     ``onex_broker_end_offset_below_committed`` instead. ``onex_consumer_lag_age_seconds``
-    says how old the figures are, so a dashboard can tell stale from steady.
+    says how old the figures are, so a dashboard can tell stale from steady; figures not
+    refreshed for ``STALE_AFTER_REFRESHES`` refresh intervals mean the broker cannot be
+    reached (readiness reports it).
     """
 
     def __init__(
@@ -28,15 +32,25 @@ class LagMonitor:
         source: OffsetSource,
         metrics: HostMetrics,
         group: str,
+        refresh_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.metrics = metrics
         self.group = group
         self.lag: dict[Partition, int] = {}
+        self.stale_after = STALE_AFTER_REFRESHES * refresh_seconds
         self._clock = clock
         self._refreshed_at = clock()
-        metrics.lag_age.set_function(lambda: self._clock() - self._refreshed_at)
+        metrics.lag_age.set_function(self.age)
+
+    def age(self) -> float:
+        """Seconds since the offsets were last read from the broker."""
+        return self._clock() - self._refreshed_at
+
+    def stale(self) -> bool:
+        """Whether the broker has not answered for ``STALE_AFTER_REFRESHES`` intervals."""
+        return self.age() > self.stale_after
 
     async def refresh(self, partitions: Iterable[Partition]) -> None:
         """Query the offsets once; a broker error is logged and the gauges kept (and age)."""

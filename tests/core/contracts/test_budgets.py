@@ -78,9 +78,12 @@ def test_envelopes_running_at_once_must_fit_the_rebalance_timeout() -> None:
     )
 
 
-def test_the_rate_limit_wait_counts_in_the_worst_case() -> None:
+def test_every_attempt_may_wait_for_a_rate_limit_token_in_the_worst_case() -> None:
     [(_, message)] = budget_problems(runtime(handlers=[http(2000, rate_limit_per_second=5)]))
-    assert message.startswith("handler http: 2000 (rate-limit wait) + 2000 x 4 attempts")
+    assert message.startswith(
+        "handler http: (2000 rate-limit wait + 2000) x 4 attempts + (100 + 200 + 300) "
+        "backoff = 16600 ms per envelope"
+    )
 
 
 def test_a_fetched_batch_must_fit_the_poll_interval() -> None:

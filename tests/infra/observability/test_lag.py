@@ -72,3 +72,19 @@ async def test_the_age_grows_while_the_broker_cannot_be_asked_and_resets_after()
     source.down = False
     await monitor.refresh([("t", 0)])
     assert sample(metrics, "onex_consumer_lag_age_seconds") == 0
+
+
+async def test_offsets_unread_for_three_refresh_intervals_are_stale_until_the_next_answer() -> None:
+    source, clock = ScriptedOffsets(), Clock()
+    source.answer = {("t", 0): (3, 1)}
+    monitor = LagMonitor(source, HostMetrics(), "g", refresh_seconds=2, clock=clock)
+    source.down = True
+    clock.now += 6
+    await monitor.refresh([("t", 0)])
+    assert monitor.stale() is False  # exactly three intervals: not yet
+    clock.now += 0.5
+    assert monitor.stale() is True
+
+    source.down = False
+    await monitor.refresh([("t", 0)])
+    assert monitor.stale() is False

@@ -25,19 +25,21 @@ def with_policies(
 ) -> HandlerPort:
     """``handler`` inside the policies its binding's config enables, outermost first:
 
-    rate limit -> circuit breaker -> retry -> timeout -> handler.
+    circuit breaker -> retry -> rate limit -> timeout -> handler.
 
-    The rate limit counts calls (envelopes) and is the first gate, so a refused call costs
-    nothing downstream; the breaker sees one outcome per call, after its retries (an open
-    circuit is never retried); the timeout (always on, ``timeout_ms``) bounds each attempt.
+    The breaker sees one outcome per call, after its retries (an open circuit is never
+    retried, and costs no token); the rate limit counts attempts, retries included, so the
+    backend never sees more than the bucket allows (a refused attempt is not retried and
+    never counts as a backend failure); the timeout (always on, ``timeout_ms``) bounds each
+    attempt.
     """
     config = binding.config
     wrapped: HandlerPort = TimeoutHandler(handler, config.timeout_ms)
+    if config.rate_limit_per_second is not None:
+        rate = config.rate_limit_per_second
+        wrapped = RateLimitedHandler(wrapped, rate, config.timeout_ms, metrics)
     if config.retry_policy is not None:
         wrapped = RetryingHandler(wrapped, config.retry_policy, metrics)
     if config.circuit_breaker is not None:
         wrapped = CircuitBreakerHandler(wrapped, config.circuit_breaker, metrics)
-    if config.rate_limit_per_second is not None:
-        rate = config.rate_limit_per_second
-        wrapped = RateLimitedHandler(wrapped, rate, config.timeout_ms, metrics)
     return wrapped

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from onex_stream.core.contracts.handler_binding import ModelHandlerBindingConfig
+from onex_stream.core.errors import RateLimitedError
 from onex_stream.core.ports import HandlerPort
 from onex_stream.infra.handlers.decorator import HandlerDecorator
 from onex_stream.infra.handlers.policies import with_policies
+from tests.infra.handlers.conftest import command
 from tests.infra.handlers.policies.scripted import Scripted
 
 
@@ -23,7 +27,7 @@ def binding(**config: Any) -> ModelHandlerBindingConfig:
     return ModelHandlerBindingConfig.model_validate({"type": "http", "config": config})
 
 
-def test_every_policy_is_stacked_rate_limit_outermost_timeout_innermost() -> None:
+def test_every_policy_is_stacked_breaker_outermost_and_each_attempt_rate_limited() -> None:
     wrapped = with_policies(
         Scripted(),
         binding(
@@ -34,12 +38,36 @@ def test_every_policy_is_stacked_rate_limit_outermost_timeout_innermost() -> Non
         ),
     )
     assert layers(wrapped) == [
-        "RateLimitedHandler",
         "CircuitBreakerHandler",
         "RetryingHandler",
+        "RateLimitedHandler",
         "TimeoutHandler",
     ]
 
 
 def test_without_policies_only_the_timeout_applies() -> None:
     assert layers(with_policies(Scripted(), binding())) == ["TimeoutHandler"]
+
+
+async def test_a_retry_takes_a_rate_limit_token_like_a_first_attempt() -> None:
+    """A bucket of one call per second: the retry of a 503 finds no token within the
+    20 ms budget, so the backend sees one call and the caller gets RATE_LIMITED."""
+    backend = Scripted({"status_code": 503}, {"status_code": 200})
+    wrapped = with_policies(
+        backend,
+        binding(
+            timeout_ms=20,
+            retry_policy={"max_retries": 3, "base_delay_ms": 1, "max_delay_ms": 1},
+            circuit_breaker={"failure_threshold": 1},
+            rate_limit_per_second=1,
+        ),
+    )
+    with pytest.raises(RateLimitedError) as refused:
+        await wrapped.execute(command("http.get", {"url": "http://backend/"}))
+    assert backend.calls == 1
+    assert refused.value.details["attempts"] == 2
+    assert await wrapped.health_check() == {
+        "healthy": True,
+        "handler_type": "http",
+        "circuit": "closed",
+    }
