@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck archcheck unit bench clean
+.PHONY: demo kafka-demo test check lint typecheck archcheck unit bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/omnibase-runtime-validate-contract --env dev contracts/
 	$(PY) -m onex_stream.cli.demo
+
+# The bundled Kafka-protocol broker (tansu), the worker as a subprocess, any Kafka client.
+kafka-demo: $(STAMP)
+	$(VENV)/bin/omnibase-runtime-validate-contract --env dev contracts/runtime/kafka_demo_host.yaml
+	$(PY) -m onex_stream.cli.kafka_demo
 
 archcheck: $(STAMP)
 	$(PY) tests/architecture/archcheck.py .

@@ -19,6 +19,10 @@ InvalidCallback = Callable[
 ]
 """Answers an undecodable record that still carries (correlation_id, envelope_id)."""
 
+IdempotentPredicate = Callable[[ModelOnexEnvelope], bool]
+"""Whether a command's answer is remembered by envelope_id, so that a replay of it gets
+that answer again instead of running twice (the host knows each envelope's node)."""
+
 LifecycleHook = Callable[[], Awaitable[None]]
 Partition = tuple[str, int]
 """A (topic, partition) pair."""
@@ -65,9 +69,20 @@ class ProtocolEventBus(ABC):
 
     @abstractmethod
     def subscribe(
-        self, topic: str, callback: EnvelopeCallback, on_invalid: InvalidCallback | None = None
+        self,
+        topic: str,
+        callback: EnvelopeCallback,
+        on_invalid: InvalidCallback | None = None,
+        idempotent: IdempotentPredicate | None = None,
     ) -> None:
-        """Route every envelope consumed from ``topic`` to ``callback``."""
+        """Route every envelope consumed from ``topic`` to ``callback``.
+
+        With ``idempotent``, the answer of every command it accepts is remembered by
+        envelope_id (durably, before the command counts as consumed): a replay of that
+        command, or a command re-sent with the same envelope_id to the same partition,
+        gets the remembered answer published again and ``callback`` is not called.
+        Without it (or when it accepts nothing), nothing is remembered and nothing costs.
+        """
 
     @abstractmethod
     def add_lifecycle_hooks(

@@ -1,4 +1,4 @@
-"""Architecture checks: layers, the dev-only LocalHandler, handlers reading the environment.
+"""Architecture checks: layers, LocalHandler, handlers' environment, protocols, registration.
 
 Every violation is printed as ``file:line: message``.
 
@@ -12,12 +12,20 @@ Rules:
   ``onex_stream/infra`` nor by a production entry point's module;
 - no module under ``onex_stream/infra/handlers`` reads the process environment
   (``os.environ``, ``os.getenv``, ``os.getenvb``, ``environ`` imported from os): handlers
-  get their config, resolved secrets included, from ``initialize``.
+  get their config, resolved secrets included, from ``initialize``;
+- no class under ``onex_stream/infra`` subclasses ``typing.Protocol`` (or
+  ``typing_extensions.Protocol``): infra declares no protocols of its own, it implements
+  those of ``onex_stream.spi`` (a class may subclass an SPI protocol: that implements it);
+- handlers are registered only in ``onex_stream/infra/runtime/wiring.py``: nowhere else
+  under ``onex_stream`` is ``register_handler`` called (``NodeRuntime``'s, or any function
+  of that name) or ``HANDLER_REGISTRY`` written (item assignment or deletion, rebinding,
+  ``update``/``setdefault``/``pop``/``popitem``/``clear``). Tests are not checked.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -58,6 +66,13 @@ DEV_ENTRY_POINTS = frozenset({"omninode-runtime-host-dev"})
 FAUST_WORKER_MODULES = ("onex_stream", "onex_stream.worker", "onex_stream.bootstrap")
 CORE_MAY_IMPORT = frozenset({"pydantic", "pydantic_core", "yaml", "typing_extensions"})
 ENVIRONMENT_READERS = frozenset({"environ", "environb", "getenv", "getenvb"})
+PROTOCOL_MODULES = frozenset({"typing", "typing_extensions"})
+PROTOCOL_WORD = re.compile(r"\bProtocol\b")
+WIRING = Path("onex_stream", "infra", "runtime", "wiring.py")
+REGISTRY = "HANDLER_REGISTRY"
+REGISTRY_WRITES = frozenset(
+    {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
+)
 
 
 def imports_of(path: Path) -> Iterator[tuple[int, str]]:
@@ -165,6 +180,98 @@ def _environment_reads(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, f"os.{node.attr}"
 
 
+def protocol_violations(root: Path) -> Iterator[str]:
+    """Classes under ``onex_stream/infra`` that subclass ``typing.Protocol``."""
+    for path in sorted((root / "onex_stream" / "infra").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if not PROTOCOL_WORD.search(text):  # cheap: most modules need no parse
+            continue
+        tree = ast.parse(text, str(path))
+        names, modules = _protocol_names(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(
+                _is_protocol(base, names, modules) for base in node.bases
+            ):
+                yield (
+                    f"{path.relative_to(root)}:{node.lineno}: infra declares a protocol "
+                    f"(class {node.name} subclasses typing.Protocol); declare it in "
+                    "onex_stream/spi, infra only implements protocols"
+                )
+
+
+def _protocol_names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names bound to ``Protocol`` itself, and to the modules that define it."""
+    names: set[str] = set()
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in PROTOCOL_MODULES:
+            names |= {a.asname or a.name for a in node.names if a.name == "Protocol"}
+        elif isinstance(node, ast.Import):
+            modules |= {a.asname or a.name for a in node.names if a.name in PROTOCOL_MODULES}
+    return names, modules
+
+
+def _is_protocol(base: ast.expr, names: set[str], modules: set[str]) -> bool:
+    if isinstance(base, ast.Subscript):  # Protocol[T]
+        base = base.value
+    if isinstance(base, ast.Name):
+        return base.id in names
+    return (
+        isinstance(base, ast.Attribute)
+        and base.attr == "Protocol"
+        and isinstance(base.value, ast.Name)
+        and base.value.id in modules
+    )
+
+
+def registration_violations(root: Path) -> Iterator[str]:
+    """Handler registration anywhere under ``onex_stream`` but ``infra/runtime/wiring.py``."""
+    for path in sorted((root / "onex_stream").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.relative_to(root) == WIRING or not ("register_handler" in text or REGISTRY in text):
+            continue
+        tree = ast.parse(text, str(path))
+        for node in (n for n in ast.walk(tree) if isinstance(n, ast.stmt | ast.expr)):
+            what = _registration(node)
+            if what:
+                yield (
+                    f"{path.relative_to(root)}:{node.lineno}: handler registration ({what}) "
+                    f"outside {WIRING.as_posix()}, the one place handlers are registered"
+                )
+
+
+def _registration(node: ast.stmt | ast.expr) -> str | None:
+    """What ``node`` does to register a handler, if anything."""
+    if isinstance(node, ast.Call):
+        called = _name(node.func)
+        if called == "register_handler":
+            return "register_handler call"
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in REGISTRY_WRITES
+            and _name(node.func.value) == REGISTRY
+        ):
+            return f"{REGISTRY}.{node.func.attr}"
+        return None
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign | ast.Delete):
+        targets = list(node.targets)
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        targets = [node.target]
+    for target in targets:
+        written = target.value if isinstance(target, ast.Subscript) else target
+        if _name(written) == REGISTRY:
+            return f"{REGISTRY} written"
+    return None
+
+
+def _name(node: ast.expr) -> str | None:
+    """``x`` for the name ``x`` or an attribute ``a.b.x``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
 def _production_entry_modules(root: Path) -> set[Path]:
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     modules = {
@@ -186,6 +293,8 @@ def main(argv: list[str]) -> int:
         *layer_violations(root),
         *local_handler_violations(root),
         *environment_violations(root),
+        *protocol_violations(root),
+        *registration_violations(root),
     ]
     for violation in violations:
         print(violation)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import archcheck
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,3 +135,148 @@ def test_other_uses_of_os_in_a_handler_and_environment_reads_elsewhere_pass(
     plant(tree_copy, "onex_stream/infra/runtime/fine.py", "import os\nvalue = os.environ.get('X')")
     result = run_check(tree_copy)
     assert result.returncode == 0, result.stdout
+
+
+def planted_tree(root: Path, files: dict[str, str]) -> Path:
+    """A tree holding only ``files`` (relative path -> source), for one rule's function."""
+    for relative, source in files.items():
+        plant(root, relative, source)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "name"),
+    [
+        ("from typing import Protocol\nclass Shape(Protocol):\n    x: int", 4, "Shape"),
+        ("import typing\nclass Shape(typing.Protocol):\n    x: int", 4, "Shape"),
+        ("import typing_extensions as te\nclass Shape(te.Protocol):\n    x: int", 4, "Shape"),
+        (
+            "from typing import Protocol as P, TypeVar\nT = TypeVar('T')\n"
+            "class Shape(P[T]):\n    x: T",
+            5,
+            "Shape",
+        ),
+        ("from typing import Protocol\nclass Shape(int, Protocol):\n    x: int", 4, "Shape"),
+    ],
+)
+def test_a_protocol_declared_in_infra_is_reported(
+    tmp_path: Path, source: str, line: int, name: str
+) -> None:
+    root = planted_tree(tmp_path, {"onex_stream/infra/event_bus/bad.py": source})
+    assert list(archcheck.protocol_violations(root)) == [
+        f"onex_stream/infra/event_bus/bad.py:{line}: infra declares a protocol "
+        f"(class {name} subclasses typing.Protocol); declare it in onex_stream/spi, "
+        "infra only implements protocols"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("relative", "source"),
+    [
+        (  # implementing an SPI protocol is what infra does
+            "onex_stream/infra/event_bus/fine.py",
+            "from onex_stream.spi.transport_kind import ProtocolTransportKind\n"
+            "class Kind(ProtocolTransportKind[int, int]):\n    name = 'kind'",
+        ),
+        (
+            "onex_stream/spi/fine.py",
+            "from typing import Protocol\nclass Shape(Protocol):\n    x: int",
+        ),
+        ("onex_stream/infra/event_bus/fine.py", "from abc import ABC\nclass Base(ABC):\n    pass"),
+    ],
+)
+def test_spi_protocols_and_their_implementations_in_infra_pass(
+    tmp_path: Path, relative: str, source: str
+) -> None:
+    root = planted_tree(tmp_path, {relative: source})
+    assert list(archcheck.protocol_violations(root)) == []
+
+
+@pytest.mark.parametrize(
+    ("relative", "source", "line", "what"),
+    [
+        (
+            "onex_stream/infra/runtime/bad.py",
+            "def wire(runtime, handler):\n    runtime.register_handler(handler)",
+            4,
+            "register_handler call",
+        ),
+        (
+            "onex_stream/cli/bad.py",
+            "from onex_stream.core.runtime import NodeRuntime\n"
+            "NodeRuntime('x').register_handler(object())",
+            4,
+            "register_handler call",
+        ),
+        (
+            "onex_stream/bad.py",
+            "from onex_stream.infra.runtime.wiring import HANDLER_REGISTRY\n"
+            "HANDLER_REGISTRY['extra'] = object",
+            4,
+            "HANDLER_REGISTRY written",
+        ),
+        (
+            "onex_stream/infra/handlers/bad.py",
+            "from onex_stream.infra.runtime import wiring\nwiring.HANDLER_REGISTRY.update({})",
+            4,
+            "HANDLER_REGISTRY.update",
+        ),
+        (
+            "onex_stream/infra/runtime/bad.py",
+            "from onex_stream.infra.runtime import wiring\nwiring.HANDLER_REGISTRY = {}",
+            4,
+            "HANDLER_REGISTRY written",
+        ),
+        (
+            "onex_stream/infra/runtime/bad.py",
+            "from onex_stream.infra.runtime.wiring import HANDLER_REGISTRY\n"
+            "del HANDLER_REGISTRY['http']",
+            4,
+            "HANDLER_REGISTRY written",
+        ),
+    ],
+)
+def test_handler_registration_outside_wiring_is_reported(
+    tmp_path: Path, relative: str, source: str, line: int, what: str
+) -> None:
+    root = planted_tree(tmp_path, {relative: source})
+    assert list(archcheck.registration_violations(root)) == [
+        f"{relative}:{line}: handler registration ({what}) outside "
+        "onex_stream/infra/runtime/wiring.py, the one place handlers are registered"
+    ]
+
+
+def test_registration_in_wiring_and_reading_the_registry_elsewhere_pass(tmp_path: Path) -> None:
+    root = planted_tree(
+        tmp_path,
+        {
+            "onex_stream/infra/runtime/wiring.py": "HANDLER_REGISTRY = {}\n"
+            "def register(runtime, handler):\n    runtime.register_handler(handler)",
+            "onex_stream/cli/fine.py": "from onex_stream.infra.runtime.wiring import "
+            "HANDLER_REGISTRY\ntypes = sorted(HANDLER_REGISTRY)\n"
+            "found = HANDLER_REGISTRY.get('http')",
+            "onex_stream/core/runtime/fine.py": "class Runtime:\n"
+            "    def register_handler(self, handler):\n        self.handlers = [handler]",
+        },
+    )
+    assert list(archcheck.registration_violations(root)) == []
+
+
+def test_the_check_reports_a_protocol_in_infra_and_registration_outside_wiring(
+    tree_copy: Path,
+) -> None:
+    plant(
+        tree_copy,
+        "onex_stream/infra/event_bus/bad.py",
+        "import typing\nclass P(typing.Protocol): ...",
+    )
+    plant(
+        tree_copy,
+        "onex_stream/cli/bad.py",
+        "def wire(runtime, h):\n    runtime.register_handler(h)",
+    )
+    result = run_check(tree_copy)
+    assert result.returncode == 1
+    assert "onex_stream/infra/event_bus/bad.py:4: infra declares a protocol" in result.stdout
+    assert "onex_stream/cli/bad.py:4: handler registration (register_handler call)" in result.stdout
+    assert "2 violation(s)" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -9,20 +10,23 @@ from uuid import UUID, uuid4
 import pytest
 
 from onex_stream.bootstrap import build_host
+from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.errors import HostStartError, cannot_start
 from onex_stream.core.secret_refs import parse_secret_ref
 from onex_stream.infra.handlers.vault import VaultHandler
-from tests.support import consul_fake, openbao, postgres
+from tests.support import consul_fake, openbao, postgres, rotation
 from tests.support.consul_fake import FakeConsul
 from tests.support.contracts import write_contract
 from tests.support.deterministic import DeterministicClock, DeterministicIds
 from tests.support.hosts import running_host
 from tests.support.openbao import OpenBao
 from tests.support.postgres import PASSWORD, EmbeddedPostgres
+from tests.support.rotation import FakeClock, Role, password
 
 openbao_server = openbao.openbao_server  # the session's OpenBao (tests/support/openbao.py)
 postgres_server = postgres.postgres_server  # the session's PostgreSQL
 fake_consul = consul_fake.fake_consul  # a fake Consul agent per test
+pg_role = rotation.pg_role  # a PostgreSQL login role per test
 
 NODE = """\
 schema_version: "2.0.0"
@@ -151,6 +155,64 @@ async def test_db_password_from_a_vault_reference_opens_the_scram_protected_data
     assert response.payload is not None and response.payload["rows"] == [{"who": "postgres"}]
 
 
+def clocked_vault(ttl_clock: FakeClock) -> type[VaultHandler]:
+    """The vault handler class with its secret cache on ``ttl_clock``."""
+
+    class ClockedVault(VaultHandler):
+        def __init__(self) -> None:
+            super().__init__(clock=ttl_clock)
+
+    return ClockedVault
+
+
+def rotation_contract(tmp_path: Path, folder: str, role: Role) -> Path:
+    """Vault (secrets kept 60 s) and a one-connection db pool logging in as ``role``."""
+    head = HEAD.replace('"env:VAULT_TOKEN"}', '"env:VAULT_TOKEN", secret_ttl_seconds: 60}')
+    db = DB.replace("PASSWORD_REF", f"vault:{folder}/rot#password")
+    db = db.replace('user: "postgres"', f'user: "{role.name}"\n        pool_size: 1')
+    return write_contract(tmp_path, head + db + NODES, {"registry_effect": NODE})
+
+
+@pytest.mark.parametrize("ttl_passed", [True, False], ids=["after-the-ttl", "on-refusal"])
+async def test_a_password_rotated_in_postgres_and_openbao_reaches_new_connections_live(
+    tmp_path: Path,
+    env: dict[str, str],
+    folder: str,
+    openbao_server: OpenBao,
+    pg_role: Role,
+    ids: DeterministicIds,
+    clock: DeterministicClock,
+    caplog: pytest.LogCaptureFixture,
+    ttl_passed: bool,
+) -> None:
+    ttl_clock = FakeClock()
+    openbao_server.api(
+        "POST", f"secret/data/{folder}/rot", {"data": {"password": pg_role.password}}
+    )
+    path = rotation_contract(tmp_path, folder, pg_role)
+    who = {"sql": "SELECT current_user AS who"}
+    vault = {EnumHandlerType.VAULT: clocked_vault(ttl_clock)}
+    caplog.set_level(logging.WARNING)
+    async with running_host(path, ids=ids, clock=clock, env=env, extra_handlers=vault) as host:
+        host.send(command(1, "db.query", who), key=b"k")
+        await host.responses(1)
+        await pg_role.rotate(password("pg2"))
+        secret = {"data": {"password": pg_role.password}}
+        openbao_server.api("POST", f"secret/data/{folder}/rot", secret)
+        host.send(command(2, "db.query", who), key=b"k")  # the open connection keeps working
+        await host.responses(2)
+        if ttl_passed:
+            ttl_clock.advance(60)
+        assert await pg_role.end_sessions() == 1  # the next query opens a new connection
+        host.send(command(3, "db.query", who), key=b"k")
+        responses = await host.responses(3)
+    assert [r.success for r in responses] == [True, True, True], responses[-1].error
+    assert all(r.payload == {"rows": [{"who": pg_role.name}], "row_count": 1,
+                             "truncated": False} for r in responses)  # fmt: skip
+    refused = "refused the password from vault:" in caplog.text
+    assert refused is not ttl_passed  # re-read for the TTL, or at once after the refusal
+
+
 @pytest.mark.parametrize(
     ("reference", "reason"),
     [
@@ -196,7 +258,7 @@ async def test_a_vault_reference_without_a_vault_handler_stops_the_start(
     assert raised.value.code == "SECRET_RESOLUTION_ERROR"
 
 
-async def test_resolved_references_are_cached_by_the_vault_handler(
+async def test_resolved_references_are_cached_by_the_vault_handler_within_their_ttl(
     openbao_server: OpenBao, folder: str
 ) -> None:
     handler = VaultHandler()

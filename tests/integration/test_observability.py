@@ -255,14 +255,14 @@ async def test_readiness_names_the_broker_once_its_offsets_go_unanswered(tmp_pat
         bus_overrides={"web_enabled": False, "broker_url": "memory://stale-broker"},
     )
     source, clock = ScriptedOffsets(), Clock()
-    monitor = LagMonitor(source, HostMetrics(), "g", refresh_seconds=1, clock=clock)
+    monitor = LagMonitor(source, HostMetrics(), "g", refresh_seconds=2, clock=clock)
     health = HostHealth(host, monitor)
     assert not any("broker" in r for r in (await health.readiness()).reasons)
 
-    clock.now += 4
+    clock.now += 3 * 2 + 0.5
     report = await health.readiness()
     assert report.ready is False
-    assert "broker unreachable: no answer from memory://stale-broker for 4 s" in report.reasons
+    assert "broker unreachable: no answer from memory://stale-broker for 6 s" in report.reasons
 
 
 async def test_the_status_page_shows_lag_outcomes_handlers_and_dead_letters(
@@ -305,7 +305,7 @@ async def test_an_open_circuit_is_reported_degraded_and_the_worker_stays_ready(
         handler._opened_at = time.monotonic()  # as if the backend had just failed
         handler._set(CircuitState.OPEN)
         ready_report = await client.get("/health/ready")
-        assert ready_report.status_code == 200
+        assert ready_report.status_code == 200, ready_report.json()
         assert ready_report.json()["ready"] is True
         assert ready_report.json()["degraded"] == ["local"]
         handlers = (await client.get("/health/handlers")).json()

@@ -18,7 +18,8 @@ For the whole session it is searched for in
   timing-sensitive tests, so debug lines are searched only where a test enables them);
 * every record (value, key, header names and values) appended to any ``memory://`` topic:
   commands, responses and dead letters (``MemoryBroker.append``);
-* every ``/metrics`` exposition (``HostMetrics.exposition``).
+* every ``/metrics`` exposition, text and OpenMetrics (``HostMetrics.exposition``,
+  ``openmetrics_exposition``).
 
 Any hit fails the session: the session fixture's teardown raises, which pytest reports as an
 error listing where the canary appeared (the value itself is masked in the report).
@@ -119,17 +120,23 @@ def _watch_appends(watch: CanaryWatch) -> Callable[[], None]:
 
 
 def _watch_metrics(watch: CanaryWatch) -> Callable[[], None]:
-    original = HostMetrics.exposition
+    formats = ("exposition", "openmetrics_exposition")  # text and OpenMetrics
+    originals = {name: getattr(HostMetrics, name) for name in formats}
 
-    def exposition(self: HostMetrics) -> bytes:
-        text = original(self)
-        watch.scan("metrics outputs", "/metrics output", text)
-        return text
+    def watched(original: Callable[[HostMetrics], bytes]) -> Callable[[HostMetrics], bytes]:
+        def exposition(self: HostMetrics) -> bytes:
+            text = original(self)
+            watch.scan("metrics outputs", "/metrics output", text)
+            return text
 
-    HostMetrics.exposition = exposition  # type: ignore[method-assign]
+        return exposition
+
+    for name, original in originals.items():
+        setattr(HostMetrics, name, watched(original))
 
     def restore() -> None:
-        HostMetrics.exposition = original  # type: ignore[method-assign]
+        for name, original in originals.items():
+            setattr(HostMetrics, name, original)
 
     return restore
 

@@ -165,6 +165,14 @@ CASES = {
         runtime('    - type: "http"\n      config: {retry_policy: {max_retries: 2}}\n'),
         runtime(),
     ),
+    "exactly_once_in_memory": RuleCase(
+        "ONEX012",
+        runtime(
+            bus='      topics: {input: "onex.test.rules.cmd.v1"}\n'
+            "      processing_guarantee: exactly_once\n"
+        ),
+        runtime(),
+    ),
     "no_handlers": RuleCase(
         "ONEX010",
         runtime("    []\n").replace("  handlers:\n    []", "  handlers: []"),

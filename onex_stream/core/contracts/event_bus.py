@@ -93,6 +93,7 @@ class ModelEventBusSettings(StrictModel):
     heartbeat_interval_ms: int = Field(default=3000, ge=50)
     rebalance_timeout_ms: int = Field(default=10000, ge=100)
     idempotence: bool = True
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     security: ModelKafkaSecurity = Field(default_factory=ModelKafkaSecurity)
     max_envelope_bytes: int = Field(default=DEFAULT_MAX_ENVELOPE_BYTES, ge=1024)
     max_record_bytes: int = Field(default=DEFAULT_MAX_RECORD_BYTES, ge=16 * 1024)
@@ -103,6 +104,15 @@ class ModelEventBusSettings(StrictModel):
     def _one_way_to_name_topics(self) -> ModelEventBusSettings:
         if self.topics is not None and self.subscriptions is not None:
             raise ValueError("give either 'topics' or 'subscriptions', not both")
+        return self
+
+    @model_validator(mode="after")
+    def _transactions_need_idempotence(self) -> ModelEventBusSettings:
+        if self.processing_guarantee == "exactly_once" and not self.idempotence:
+            raise ValueError(
+                "processing_guarantee: exactly_once needs the idempotent producer (Kafka "
+                "transactions build on it): remove idempotence: false, or use at_least_once"
+            )
         return self
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ _BETA_RUNTIME_KEYS = (
     "shutdown_timeout_seconds",
     "health",
     "metrics",
+    "idempotency",
 )
 _BETA_HANDLER_CONFIG_KEYS = (
     "timeout_ms",
@@ -70,6 +71,9 @@ def lint_schema_1(document: YamlDocument) -> list[ContractValidationError]:
     bus_config = (runtime.get("event_bus") or {}).get("config") or {}
     if isinstance(bus_config, dict) and "subscriptions" in bus_config:
         paths.append((("runtime", "event_bus", "config", "subscriptions"), "'subscriptions'"))
+    for index, node in enumerate(runtime.get("nodes") or []):
+        if isinstance(node, dict) and "idempotent" in node:
+            paths.append((("runtime", "nodes", index, "idempotent"), "'idempotent'"))
     for index, handler in enumerate(runtime.get("handlers") or []):
         if not isinstance(handler, dict):
             continue
@@ -85,7 +89,7 @@ def lint_schema_1(document: YamlDocument) -> list[ContractValidationError]:
             path,
             f"{what} is a Beta field, not allowed in schema_version 1.x",
             "Schema 1.x is the MVP schema; retry policies, rate limits, tenants, vault "
-            'and consul handlers need schema_version "2.0.0"',
+            'and consul handlers, idempotency settings need schema_version "2.0.0"',
             'Upgrade the contract to schema_version: "2.0.0", or remove the field',
         )
         for path, what in paths

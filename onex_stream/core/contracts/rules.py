@@ -29,6 +29,7 @@ RULES = {
     "ONEX009": "event bus limits: a dead letter fits within max_record_bytes",
     "ONEX010": "contract warnings: valid, but probably not what was meant",
     "ONEX011": "retry budgets: a handler's worst case fits the consumer's rebalance timeout",
+    "ONEX012": "exactly_once only on a bus with transactions (kafka, not inmemory)",
 }
 
 

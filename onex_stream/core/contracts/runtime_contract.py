@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from ipaddress import ip_address
+
+from pydantic import Field, field_validator, model_validator
 
 from onex_stream.core.contracts.event_bus import (
     SLUG_PATTERN,
@@ -10,20 +12,47 @@ from onex_stream.core.contracts.event_bus import (
     ModelSubscription,
 )
 from onex_stream.core.contracts.handler_binding import ModelHandlerBindingConfig
+from onex_stream.core.contracts.idempotency import ModelIdempotencySettings
 from onex_stream.core.contracts.strict import StrictModel
 
 
 class ModelNodeRef(StrictModel):
-    """A hosted node; its contract is ``<nodes_dir>/<slug>.yaml``."""
+    """A hosted node; its contract is ``<nodes_dir>/<slug>.yaml``.
+
+    ``idempotent``: whether a command replayed with the same envelope_id gets the stored
+    answer instead of running again (default: EFFECT nodes yes, other kinds no).
+    """
 
     slug: str = Field(pattern=SLUG_PATTERN)
+    idempotent: bool | None = None
+
+
+#: The web server's default address: loopback, so a host started on a laptop or a shared
+#: machine exposes nothing. Containers bind every interface (``0.0.0.0``, set by the
+#: container contracts and the image's command) so that probes and scrapers reach them.
+DEFAULT_WEB_BIND = "127.0.0.1"
+_BIND_PATTERN = r"^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$"
 
 
 class ModelEndpointSettings(StrictModel):
-    """Health and metrics HTTP endpoints (served by the worker's web server)."""
+    """Health and metrics HTTP endpoints (served by the worker's web server).
+
+    ``bind`` is the address the web server listens on: ``127.0.0.1`` (the default) for
+    dev hosts, ``0.0.0.0`` in containers (probes and Prometheus reach the pod's address);
+    ``omnibase-runtime-host --web-bind`` and ``faust worker --web-bind`` override it.
+    """
 
     enabled: bool = True
     port: int = Field(default=6066, ge=0, le=65535)
+    bind: str = Field(default=DEFAULT_WEB_BIND, pattern=_BIND_PATTERN, max_length=253)
+
+    @field_validator("bind")
+    @classmethod
+    def _bind_is_an_address(cls, value: str) -> str:
+        literal = value.strip("[]")
+        if ":" in literal or literal.replace(".", "").isdigit():
+            ip_address(literal)  # raises ValueError on a malformed IP literal
+        return literal
 
 
 class ModelMetricsSettings(StrictModel):
@@ -51,6 +80,7 @@ class ModelRuntimeSection(StrictModel):
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
     health: ModelEndpointSettings = Field(default_factory=ModelEndpointSettings)
     metrics: ModelMetricsSettings = Field(default_factory=ModelMetricsSettings)
+    idempotency: ModelIdempotencySettings = Field(default_factory=ModelIdempotencySettings)
 
     @model_validator(mode="after")
     def _one_web_server(self) -> ModelRuntimeSection:

@@ -17,6 +17,11 @@ LOCAL_IN_PROD = (
     "the contract enables the local handler, which is dev/test only: "
     "set ONEX_ENV=dev (or test) to run it, or remove it from runtime.handlers"
 )
+EXACTLY_ONCE_IN_MEMORY = (
+    "event_bus.config.processing_guarantee: exactly_once needs Kafka transactions, which "
+    "the inmemory bus has not: use at_least_once (answers are deduplicated by envelope_id "
+    "for idempotent nodes), or a kafka bus on a broker with transactions"
+)
 CREATE_TOPICS_IN_PROD = (
     "event_bus.config.create_topics is a dev/test setting: production never creates "
     "topics (create them beforehand), or set ONEX_ENV=dev/test"
@@ -135,6 +140,19 @@ def _bus_findings(definition: HostDefinition, document: YamlDocument, stage: str
                 ),
             )
         )
+    if bus.kind == "inmemory" and bus.config.processing_guarantee == "exactly_once":
+        findings.append(
+            Finding(
+                "ONEX012",
+                document.error(
+                    ("runtime", "event_bus", "config", "processing_guarantee"),
+                    EXACTLY_ONCE_IN_MEMORY,
+                    "Transactions: Kafka >= 0.11 and Redpanda have them; the inmemory bus "
+                    "and the tansu test broker do not",
+                    "Remove processing_guarantee, or run on kind: kafka",
+                ),
+            )
+        )
     try:
         runtime.subscriptions  # noqa: B018 -- the default topic is derived, and may be invalid
     except ValueError as error:
@@ -150,16 +168,17 @@ def _bus_findings(definition: HostDefinition, document: YamlDocument, stage: str
             )
         )
     reference = bus.config.security.password_ref
-    if bus.kind == "kafka" and reference and not reference.startswith("env:"):
+    if bus.kind == "kafka" and reference and reference.startswith("vault:"):
         findings.append(
             Finding(
                 "ONEX008",
                 document.error(
                     ("runtime", "event_bus", "config", "security", "password_ref"),
-                    "Kafka credentials support env:NAME references only, "
-                    f"not {reference.partition(':')[0]}:",
-                    "The worker reads the Kafka password from its environment",
-                    "Write password_ref: env:<NAME>",
+                    "Kafka's password_ref cannot be a vault: reference",
+                    "The Kafka client is configured when the host is built, before the "
+                    "vault handler starts, and keeps one password for its life",
+                    "Write password_ref: env:<NAME> or file:/<path> (e.g. a file Vault "
+                    "Agent renders)",
                 ),
             )
         )

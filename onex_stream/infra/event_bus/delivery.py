@@ -8,6 +8,12 @@ refuses, a bug) is tried again, ``max_delivery_attempts`` times in all, then
 dead-lettered with the failure. When even that dead letter cannot be written,
 :class:`DeliveryFailedError` is raised and the record stays unacked: the commit guard never
 lets an offset pass it, so it is delivered again after a restart.
+
+Commands an ``idempotent`` predicate accepts are answered through the route's
+:class:`AnswersTable`: a command whose envelope_id has a stored answer gets that answer
+published again and is not executed; otherwise its answer is stored, its changelog
+record is sent, and the answer is sent only once the broker acknowledged that record.
+The event is acked after both: the changelog record, then the answer, then the commit.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from faust.types import RecordMetadata
+from faust.types import TP, RecordMetadata
 
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import EventBusError, OnexError, ResponseTooLargeError
 from onex_stream.core.responses import without_payload
+from onex_stream.infra.event_bus.answer_memory import worth_remembering
+from onex_stream.infra.event_bus.answers_table import AnswersTable
 from onex_stream.infra.event_bus.codec import DecodeFailure, decode_envelope
 from onex_stream.infra.event_bus.records import (
     Origin,
@@ -33,13 +41,34 @@ from onex_stream.infra.event_bus.records import (
 )
 from onex_stream.infra.event_bus.settings import BusSettings
 from onex_stream.infra.observability.metrics import HostMetrics
-from onex_stream.spi.event_bus import EnvelopeCallback, InvalidCallback
+from onex_stream.spi.event_bus import EnvelopeCallback, IdempotentPredicate, InvalidCallback
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[Outbound], Awaitable[Awaitable[RecordMetadata]]]
-"""Hands a record to the producer; the awaitable it returns resolves on broker ack."""
-_Handed = list[Awaitable[RecordMetadata]] | Exception
+Send = Callable[[Outbound, TP | None], Awaitable[Awaitable[RecordMetadata]]]
+"""Hands a record to the producer, on behalf of the consumed partition it answers (None:
+outside any transaction); the awaitable it returns resolves on broker ack."""
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """An answer stored in ``table`` under ``key``, sent once its changelog record is
+    acknowledged."""
+
+    answer: Outbound
+    table: AnswersTable
+    key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Handed:
+    """An event's records handed to the producer, and the answer to send after them."""
+
+    sends: list[Awaitable[RecordMetadata]]
+    then: Remembered | None = None
+
+
+_Handed = Handed | Exception
 
 
 class DeliveryFailedError(EventBusError):
@@ -54,6 +83,16 @@ class Route:
     dead_letter_topic: str
     callback: EnvelopeCallback
     on_invalid: InvalidCallback | None
+    idempotent: IdempotentPredicate | None = None
+    answers: AnswersTable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """An answer and the record that carries it (or its dead letter, if it fits nowhere)."""
+
+    response: ModelOnexEnvelope
+    outbound: Outbound
 
 
 class BatchDelivery:
@@ -84,22 +123,42 @@ class BatchDelivery:
     async def _attempt(
         self, events: Sequence[Any], route: Route
     ) -> list[tuple[Any, BaseException]]:
-        """Answer ``events`` once; ack those whose records the broker acknowledged."""
+        """Answer ``events`` once; ack those whose records the broker acknowledged.
+
+        Remembered answers go out in a second round, once the batch's changelog records
+        are acknowledged (one gather per round: no task per command).
+        """
         handed: Sequence[_Handed]
         if self.settings.max_concurrency == 1:
             handed = [await self._hand_over(event, route) for event in events]
         else:
             handed = await asyncio.gather(*(self._bounded(event, route) for event in events))
-        sends = [send for h in handed if not isinstance(h, Exception) for send in h]
+        sends = [send for h in handed if not isinstance(h, Exception) for send in h.sends]
         results = iter(await asyncio.gather(*sends, return_exceptions=True))
         failures: list[tuple[Any, BaseException]] = []
+        answering: list[tuple[Any, Awaitable[RecordMetadata]]] = []
         for event, outcome in zip(events, handed, strict=True):
             if isinstance(outcome, Exception):
                 failures.append((event, outcome))
                 continue
-            errors = [r for r in (next(results) for _ in outcome) if isinstance(r, BaseException)]
+            errors = [
+                r for r in (next(results) for _ in outcome.sends) if isinstance(r, BaseException)
+            ]
             if errors:
                 failures.append((event, errors[0]))
+            elif outcome.then is None:
+                self._ack(event)
+            else:  # its changelog record is acknowledged: now the answer
+                then = outcome.then
+                then.table.confirm(then.key)
+                try:
+                    answering.append((event, await self._send(then.answer, event.message.tp)))
+                except Exception as exc:
+                    failures.append((event, exc))
+        answered = await asyncio.gather(*(sent for _, sent in answering), return_exceptions=True)
+        for (event, _), result in zip(answering, answered, strict=True):
+            if isinstance(result, BaseException):
+                failures.append((event, result))
             else:
                 self._ack(event)
         return failures
@@ -111,29 +170,69 @@ class BatchDelivery:
     async def _hand_over(self, event: Any, route: Route) -> _Handed:
         """Answer one event and hand its records to the producer at once."""
         try:
-            return [await self._send(record) for record in await self._answer(event, route)]
+            decoded = decode_envelope(event.value, self.settings.max_envelope_bytes)
+            if (
+                route.answers is not None
+                and route.idempotent is not None
+                and not isinstance(decoded, DecodeFailure)
+                and route.idempotent(decoded)
+            ):
+                return await self._remembered(event, decoded, route, route.answers)
+            records = await self._answer(event, decoded, route)
+            return Handed([await self._send(r, event.message.tp) for r in records])
         except Exception as exc:  # a failure is retried, then dead-lettered: never lost
             return exc
 
-    async def _answer(self, event: Any, route: Route) -> list[Outbound]:
-        decoded = decode_envelope(event.value, self.settings.max_envelope_bytes)
+    async def _remembered(
+        self, event: Any, envelope: ModelOnexEnvelope, route: Route, answers: AnswersTable
+    ) -> Handed:
+        """Answer an idempotent command from the table, or execute it and store its answer;
+        the answer is sent once the changelog record of its entry is acknowledged."""
+        partition, key = event.message.partition, envelope.envelope_id.bytes
+        stored = answers.stored(partition, key)
+        running = answers.running(key) if stored is None else None
+        if running is not None:  # the same envelope_id executes now (concurrency > 1)
+            stored = await asyncio.shield(running)
+        if stored is None:
+            claim = answers.start_running(key)
+            try:
+                fitted = self._fitted(event, await route.callback(envelope), route)
+                answer = fitted.outbound
+                if not worth_remembering(fitted.response):
+                    return Handed([await self._send(answer, event.message.tp)])
+                stored = answers.store(partition, key, answer, route.event_topic)
+                claim.set_result(stored)
+            finally:
+                answers.stop_running(key)
+        else:
+            self.metrics.replayed_answers.labels(event.message.topic).inc()
+            answer = answers.answer(stored, route.event_topic, route.dead_letter_topic)
+        if answers.is_confirmed(key):
+            return Handed([await self._send(answer, event.message.tp)])
+        # outside the transaction (exactly_once): durable even if the transaction aborts
+        logged = await self._send(answers.changelog_record(partition, key, stored), None)
+        return Handed([logged], Remembered(answer, answers, key))
+
+    async def _answer(
+        self, event: Any, decoded: ModelOnexEnvelope | DecodeFailure, route: Route
+    ) -> list[Outbound]:
         if not isinstance(decoded, DecodeFailure):
-            return [self._fitted(event, await route.callback(decoded), route)]
+            return [self._fitted(event, await route.callback(decoded), route).outbound]
         self.metrics.dead_letters.labels(route.dead_letter_topic, decoded.reason).inc()
         records = [self._dead_letter(event, decoded.error, route)]
         if route.on_invalid is not None and decoded.answerable:
             response = await route.on_invalid(
                 decoded.error, decoded.correlation_id, decoded.envelope_id
             )
-            records.append(self._fitted(event, response, route))
+            records.append(self._fitted(event, response, route).outbound)
         return records
 
-    def _fitted(self, event: Any, response: ModelOnexEnvelope, route: Route) -> Outbound:
+    def _fitted(self, event: Any, response: ModelOnexEnvelope, route: Route) -> Fitted:
         """The answer, or RESPONSE_TOO_LARGE in its place, or a dead letter if neither fits."""
         record = response_record(response, route.event_topic)
         size = encoded_size(record)
         if size <= self._limit:
-            return record
+            return Fitted(response, record)
         error = ResponseTooLargeError(
             f"response of {size} bytes exceeds the producer limit of {self._limit} bytes; "
             "its payload was not sent",
@@ -142,11 +241,12 @@ class BatchDelivery:
             operation=response.operation,
             details={"size_bytes": size, "max_bytes": self._limit},
         )
-        record = response_record(without_payload(response, error), route.event_topic)
+        response = without_payload(response, error)
+        record = response_record(response, route.event_topic)
         if encoded_size(record) <= self._limit:
-            return record
+            return Fitted(response, record)
         self.metrics.dead_letters.labels(route.dead_letter_topic, "response_too_large").inc()
-        return self._dead_letter(event, error, route)
+        return Fitted(response, self._dead_letter(event, error, route))
 
     def _dead_letter(self, event: Any, error: OnexError, route: Route) -> Outbound:
         message = event.message
@@ -166,7 +266,7 @@ class BatchDelivery:
         where = _where(event, error.message)
         logger.error("%s; dead-lettered to %s", where, route.dead_letter_topic)
         try:
-            await (await self._send(self._dead_letter(event, error, route)))
+            await (await self._send(self._dead_letter(event, error, route), event.message.tp))
         except Exception as send_error:
             raise DeliveryFailedError(
                 f"{where}, and its dead letter to "

@@ -10,13 +10,13 @@ from typing import Any
 import faust
 from faust.utils.terminal import SpinnerHandler
 
-from onex_stream.infra.event_bus.faust_overrides import BoundedWaitEmptyMixin
+from onex_stream.infra.event_bus.faust_overrides import BoundedWaitEmptyMixin, HeldStreamsMixin
 from onex_stream.infra.event_bus.stop_deadline import arm_stop_deadline
 
 Hook = Callable[[], Awaitable[None]]
 
 
-class HostApp(BoundedWaitEmptyMixin, faust.App):
+class HostApp(HeldStreamsMixin, BoundedWaitEmptyMixin, faust.App):
     """Faust app with three hook lists.
 
     ``startup_hooks`` run before any agent starts (prepare topics, initialize
@@ -34,7 +34,6 @@ class HostApp(BoundedWaitEmptyMixin, faust.App):
         self.startup_hooks: list[Hook] = []
         self.ready_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
-        self.in_flight: Callable[[], int] = lambda: 0
         self.stop_deadline = False  # worker processes only: never in a test's process
         self._deadline: threading.Timer | None = None
 
@@ -52,8 +51,13 @@ class HostApp(BoundedWaitEmptyMixin, faust.App):
     async def on_stop(self) -> None:
         """Arm the stop deadline (worker processes), then Faust's stop."""
         if self.stop_deadline and self._deadline is None:
-            self._deadline = arm_stop_deadline(self.shutdown_grace, self.in_flight)
+            self._deadline = arm_stop_deadline(self.shutdown_grace, self.uncommitted)
         await super().on_stop()
+
+    def uncommitted(self) -> int:
+        """Records delivered and not committed (the commit guard's count; 0 without it)."""
+        count = getattr(self.consumer, "uncommitted", None)
+        return int(count()) if callable(count) else 0
 
     async def on_started(self) -> None:
         """Faust's started, then the ready hooks."""

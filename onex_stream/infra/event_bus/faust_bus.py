@@ -3,7 +3,9 @@
 Each agent takes batches of records without acking them (``stream.noack_take``) and
 hands them to :class:`BatchDelivery`, which acks each event once the broker stored its
 answer or dead letter. A batch that cannot be finished stops the worker instead of
-being skipped; the commit guard keeps its offsets uncommitted.
+being skipped; the commit guard keeps its offsets uncommitted. A topic subscribed with
+an ``idempotent`` predicate gets an :class:`AnswersTable` (co-partitioned,
+changelog-backed); the others get none.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from faust.exceptions import ConsumerNotStarted
-from faust.types import RecordMetadata
+from faust.types import TP, RecordMetadata
 
 from onex_stream.core.errors import EventBusError, HostStartError
+from onex_stream.infra.event_bus.answer_memory import AnswerMemory
+from onex_stream.infra.event_bus.answers_table import AnswersTable
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.records import Outbound
@@ -26,6 +30,7 @@ from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.spi.event_bus import (
     BusHealth,
     EnvelopeCallback,
+    IdempotentPredicate,
     InvalidCallback,
     LifecycleHook,
     OffsetSource,
@@ -54,6 +59,7 @@ class FaustEventBus(ProtocolEventBus):
             table_standby_replicas=0,
             web_enabled=settings.web_enabled,
             web_port=settings.web_port,
+            web_bind=settings.web_bind,
             shutdown_grace=settings.shutdown_grace_seconds,
             contract_origin=settings.origin,
             producer_max_request_size=settings.max_record_bytes,
@@ -62,18 +68,29 @@ class FaustEventBus(ProtocolEventBus):
         )
         self.app.startup_hooks.append(self._prepare_topics)
         self._routes: dict[str, Route] = {}
+        self._answers: list[AnswersTable] = []
         self._delivery = BatchDelivery(settings, metrics, self._send)
-        self.app.in_flight = self.in_flight
 
     def subscribe(
-        self, topic: str, callback: EnvelopeCallback, on_invalid: InvalidCallback | None = None
+        self,
+        topic: str,
+        callback: EnvelopeCallback,
+        on_invalid: InvalidCallback | None = None,
+        idempotent: IdempotentPredicate | None = None,
     ) -> None:
-        """Create the agent consuming ``topic`` (must be one of the settings' subscriptions)."""
+        """Create the agent consuming ``topic`` (must be one of the settings' subscriptions),
+        and its answers table if ``idempotent`` is given."""
         subscription = next((s for s in self.settings.subscriptions if s.input == topic), None)
         if subscription is None:
             raise EventBusError(f"topic {topic!r} is not a subscription of this bus")
+        answers = self._answers_table(topic) if idempotent is not None else None
         route = Route(
-            subscription.event_topic, subscription.dead_letter_topic, callback, on_invalid
+            subscription.event_topic,
+            subscription.dead_letter_topic,
+            callback,
+            on_invalid,
+            idempotent,
+            answers,
         )
         self._routes[topic] = route
         channel = self.app.topic(topic, partitions=self.settings.partitions)
@@ -90,12 +107,50 @@ class FaustEventBus(ProtocolEventBus):
 
         self.app.agent(channel, name=topic.replace(".", "-"))(agent)
 
+    def _answers_table(self, topic: str) -> AnswersTable:
+        """The answers table of ``topic``; the first one also starts the expiry sweep."""
+        settings = self.settings
+        memory = AnswerMemory(
+            settings.idempotency_window_seconds,
+            settings.idempotency_max_entries,
+            settings.idempotency_clock,
+        )
+        table = AnswersTable(
+            self.app, source_topic=topic, partitions=settings.partitions, memory=memory
+        )
+        self.app.tables.add(table)
+        if not self._answers:
+            interval = min(max(settings.idempotency_window_seconds / 4, 1.0), 60.0)
+            self.app.timer(interval)(self._sweep_answers)
+            self.metrics.remembered_answers.set_function(self._remembered_answers)
+        self._answers.append(table)
+        return table
+
+    async def _sweep_answers(self) -> None:
+        """Drop expired answers (also of partitions that receive no commands)."""
+        for table in self._answers:
+            table.memory.sweep()
+
+    def _remembered_answers(self) -> float:
+        return float(sum(len(table.memory) for table in self._answers))
+
     async def _prepare_topics(self) -> None:
+        """Wait for the cluster and prepare the topics (the transport kind's rule), start the
+        producer (a broker refusing it is the start fault), then the answers tables'
+        changelogs: declared compacted when topics may be created, else checked."""
         names = [
             n for t, r in self._routes.items() for n in (t, r.event_topic, r.dead_letter_topic)
         ]
+        transport, changelogs = self.settings.transport, self._answers
         try:
-            await self.settings.transport.prepare_topics(self.app, self.settings, names)
+            await transport.prepare_topics(self.app, self.settings, names)
+            await self.app.producer.maybe_start()
+            if self.settings.create_topics:  # compacted, deleted after the window
+                for table in changelogs:
+                    await table.changelog_topic.maybe_declare()
+            elif changelogs:
+                names = [table.changelog_topic_name for table in changelogs]
+                await transport.prepare_topics(self.app, self.settings, names)
         except EventBusError as error:
             raise HostStartError(f"{self.settings.origin}: {error.message}", error) from None
 
@@ -164,10 +219,26 @@ class FaustEventBus(ProtocolEventBus):
         logger.critical("stopping the worker: %s", exc)
         await self.app.crash(exc)
 
-    async def _send(self, record: Outbound) -> Awaitable[RecordMetadata]:
-        """Hand a record to the producer; the returned awaitable resolves on broker ack."""
-        return await self.app.producer.send(
-            record.topic, record.key, record.value, None, None, record.headers
+    async def _send(self, record: Outbound, source: TP | None) -> Awaitable[RecordMetadata]:
+        """Hand a record to the producer; the awaitable resolves on broker ack.
+
+        Under exactly_once, a record answering ``source`` goes into the transaction of
+        that partition (Faust's transactional id for it), which commits together with its
+        offset; ``source=None`` is sent outside any transaction.
+        """
+        app = self.app
+        transaction = None
+        if source is not None and app.in_transaction:
+            group = app.assignor.group_for_topic(source.topic)
+            transaction = f"{app.conf.id}-{group}-{source.partition}"
+        return await app.producer.send(
+            record.topic,
+            record.key,
+            record.value,
+            record.partition,
+            None,
+            record.headers,
+            transactional_id=transaction,
         )
 
 

@@ -17,6 +17,13 @@
 - :class:`BoundedWaitEmptyMixin` (app): Faust waits for in-flight events on stop and
   on revoke without a limit (``App._consumer_wait_empty``); the host waits at most
   its shutdown grace.
+- :class:`HeldStreamsMixin` (app): with tables, the consumer's flow is already active
+  (changelog reading) when ``Recovery.on_recovery_completed`` resumes the stream
+  partitions, seeks them and only then resumes ``flow_control``, which clears every
+  stream queue: records fetched in between were dropped unacked (the commit guard then
+  held their partition forever; plain Faust commits past them). The flow now stops
+  when that step starts (``on_rebalance_complete``) and resumes with Faust's own
+  ``resume_flow`` after the queues were cleared.
 
 ``tests/infra/event_bus/test_faust_overrides.py`` fails if a name listed in
 ``OVERRIDDEN`` disappears from the installed Faust.
@@ -44,6 +51,7 @@ OVERRIDDEN: dict[str, tuple[str, ...]] = {
         "on_partitions_revoked",
     ),
     "faust.app.base:App": ("_consumer_wait_empty",),
+    "faust.tables.recovery:Recovery": ("on_recovery_completed",),
 }
 #: Faust consumer attributes read here (instance state, checked by annotation).
 READ_STATE = ("_acked", "_acked_index", "_committed_offset")
@@ -83,16 +91,18 @@ class CommitGuardMixin:
         consumer: Any = self
         self._delivered: defaultdict[TP, set[int]] = defaultdict(set)
         self._next_offset: dict[TP, int] = {}
+        self._first_offset: dict[TP, int] = {}  # first delivered since the last seek
         consumer.callback = self._tracking(consumer.callback)
 
     def _tracking(self, callback: Callback) -> Callback:
         """Wrap the conductor's callback: a record is pending from its delivery on."""
-        delivered, next_offset = self._delivered, self._next_offset
+        delivered, next_offset, first = self._delivered, self._next_offset, self._first_offset
         acks_enabled_for = self._app().topics.acks_enabled_for
 
         async def deliver(message: Any) -> None:
             if acks_enabled_for(message.topic):
                 tp, offset = message.tp, message.offset
+                first.setdefault(tp, offset)
                 delivered[tp].add(offset)
                 if offset >= next_offset.get(tp, 0):
                     next_offset[tp] = offset + 1
@@ -120,6 +130,17 @@ class CommitGuardMixin:
             return None
         return point
 
+    def uncommitted(self) -> int:
+        """Records delivered since the last seek and not yet committed (answered or not):
+        the ones a replacement worker receives again."""
+        consumer: Any = self
+        total = 0
+        for tp, end in list(self._next_offset.items()):
+            committed = consumer._committed_offset.get(tp)
+            start = max(committed or 0, self._first_offset.get(tp, end))
+            total += max(0, end - start)
+        return total
+
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Gaps need no bookkeeping: offsets never delivered never hold a commit back."""
 
@@ -137,6 +158,7 @@ class CommitGuardMixin:
         for tp in set(tps):
             self._delivered.pop(tp, None)
             self._next_offset.pop(tp, None)
+            self._first_offset.pop(tp, None)
 
     def _app(self) -> Any:
         consumer: Any = self
@@ -166,3 +188,19 @@ class BoundedWaitEmptyMixin:
                 "they will be delivered again",
                 self.shutdown_grace,
             )
+
+
+class HeldStreamsMixin:
+    """App mixin: no stream record is fetched while recovery completes (see above)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        app: Any = self
+        app.on_rebalance_complete.connect(self._hold_streams)
+
+    async def _hold_streams(self, sender: Any, **_: Any) -> None:
+        """Stop the flow; Recovery resumes it once the stream queues are cleared."""
+        app: Any = self
+        consumer = app._consumer  # None before the consumer exists
+        if consumer is not None:
+            consumer.stop_flow()

@@ -23,12 +23,13 @@ _MAX_KEPT_KEY_BYTES = 1024
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One record to publish."""
+    """One record to publish (to ``partition``, else the one its key picks)."""
 
     topic: str
     key: bytes | None
     value: bytes | None
     headers: Headers
+    partition: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

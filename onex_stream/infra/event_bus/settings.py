@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,11 @@ from onex_stream.core.contracts.event_bus import (
     DEFAULT_MAX_ENVELOPE_BYTES,
     DEFAULT_MAX_RECORD_BYTES,
 )
+from onex_stream.core.contracts.idempotency import (
+    DEFAULT_MAX_ENTRIES_PER_PARTITION,
+    DEFAULT_WINDOW_SECONDS,
+)
+from onex_stream.core.contracts.runtime_contract import DEFAULT_WEB_BIND
 from onex_stream.infra.event_bus.memory.kind import MEMORY
 from onex_stream.infra.event_bus.transport_kind import TransportKind
 
@@ -33,6 +39,7 @@ class BusSettings:
     retry_backoff_seconds: float = 0.1
     web_enabled: bool = True
     web_port: int = 6066
+    web_bind: str = DEFAULT_WEB_BIND
     shutdown_grace_seconds: float = 30.0
     create_topics: bool = False
     startup_timeout_seconds: float = 30.0
@@ -40,6 +47,9 @@ class BusSettings:
     bootstrap_servers: str = ""
     admin_auth: Mapping[str, Any] = field(default_factory=dict)
     faust_options: dict[str, object] = field(default_factory=dict)
+    idempotency_window_seconds: float = DEFAULT_WINDOW_SECONDS
+    idempotency_max_entries: int = DEFAULT_MAX_ENTRIES_PER_PARTITION
+    idempotency_clock: Callable[[], float] = time.time  # when remembered answers expire (s)
 
     @classmethod
     def from_runtime(
@@ -70,13 +80,17 @@ class BusSettings:
             "startup_timeout_seconds": config.startup_timeout_seconds,
             "web_enabled": runtime.health.enabled or runtime.metrics.enabled,
             "web_port": runtime.health.port,
+            "web_bind": runtime.health.bind,
             "shutdown_grace_seconds": runtime.shutdown_timeout_seconds,
+            "idempotency_window_seconds": runtime.idempotency.window_seconds,
+            "idempotency_max_entries": runtime.idempotency.max_entries_per_partition,
             **transport.settings(config, env),
         }
         values["faust_options"] = {
             "stream_buffer_maxsize": inflight // 2,
             "broker_max_poll_records": inflight // 4,
             "consumer_auto_offset_reset": config.auto_offset_reset,
+            "processing_guarantee": config.processing_guarantee,
             **values.get("faust_options", {}),
             **overrides.pop("faust_options", {}),
         }

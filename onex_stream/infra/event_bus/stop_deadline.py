@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def arm_stop_deadline(
     grace_seconds: float,
-    in_flight: Callable[[], int],
+    uncommitted: Callable[[], int],
     exit_process: Callable[[int], None] = os._exit,
     margin: float = SHUTDOWN_MARGIN_SECONDS,
 ) -> threading.Timer:
@@ -32,10 +32,10 @@ def arm_stop_deadline(
     def give_up() -> None:
         logger.error(
             "stop did not finish within %.0f s (shutdown_timeout_seconds + %.0f s): exiting "
-            "now; %d envelope(s) left uncommitted will be delivered again",
+            "now; %d envelope(s) delivered since the last commit will be delivered again",
             deadline,
             margin,
-            in_flight(),
+            uncommitted(),
         )
         for handler in logging.getLogger().handlers:
             handler.flush()

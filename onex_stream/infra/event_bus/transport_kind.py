@@ -1,39 +1,24 @@
-"""TransportKind: what the host needs from one kind of broker (``event_bus.kind``).
+"""TransportKind: the SPI's transport kind bound to the Faust app and ``BusSettings``.
 
 Each kind is a package beside this module (``memory/``, ``kafka/``) exposing one
-object of this shape; ``infra/runtime/wiring.py`` maps contract kinds to them.
+object implementing :class:`~onex_stream.spi.transport_kind.ProtocolTransportKind`;
+``infra/runtime/wiring.py`` maps contract kinds to them. Infra declares no protocol of
+its own: ``TransportKind`` is an alias, not a new protocol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeAlias
 
-from onex_stream.core.contracts import ModelEventBusSettings
-from onex_stream.spi.event_bus import OffsetSource
+import faust
+
+from onex_stream.spi.transport_kind import ProtocolTransportKind
 
 if TYPE_CHECKING:
-    import faust
-
     from onex_stream.infra.event_bus.settings import BusSettings
 
-
-class TransportKind(Protocol):
-    """Broker URL and options, topic preparation and offsets of one kind of broker."""
-
-    name: str
-
-    def settings(self, config: ModelEventBusSettings, env: Mapping[str, str]) -> dict[str, Any]:
-        """``BusSettings`` values of this kind (``broker_url`` at least; Faust options
-        under ``faust_options``)."""
-
-    async def prepare_topics(
-        self, app: faust.App, settings: BusSettings, names: Iterable[str]
-    ) -> None:
-        """Make sure the host's topics exist before consumption starts, or fail."""
-
-    def offset_source(self, settings: BusSettings) -> OffsetSource:
-        """A source of log end and committed offsets for the lag gauges."""
+TransportKind: TypeAlias = ProtocolTransportKind[faust.App, "BusSettings"]
 
 
 async def declare_topics(app: faust.App, names: Iterable[str], partitions: int) -> None:

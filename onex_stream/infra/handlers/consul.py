@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -18,7 +18,8 @@ from onex_stream.core.enums import EnumHandlerType
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
 from onex_stream.infra.handlers import common
-from onex_stream.infra.handlers.json_api import JsonApi
+from onex_stream.infra.handlers.json_api import Answer, JsonApi
+from onex_stream.infra.secret_cache import RotatingSecret
 from onex_stream.spi import ProtocolHandler
 
 logger = logging.getLogger(__name__)
@@ -36,11 +37,12 @@ _SEVERITY = {"passing": 0, "warning": 1, "critical": 2, "maintenance": 2}
 
 
 class ConsulSettings(HandlerSettings):
-    """The consul handler's config: ``address``, ``token`` (resolved from ``token_ref``),
-    ``datacenter`` (sent as ``dc`` to the catalog and health endpoints)."""
+    """The consul handler's config: ``address``, ``token`` (resolved from ``token_ref``;
+    a ``RotatingSecret`` for ``vault:``), ``datacenter`` (sent as ``dc`` to the catalog
+    and health endpoints)."""
 
     address: AnyHttpUrl
-    token: SecretStr | None = None
+    token: SecretStr | RotatingSecret | None = None
     datacenter: str | None = Field(default=None, pattern=_NAME)
 
 
@@ -106,9 +108,13 @@ class ConsulHandler(ProtocolHandler):
     Registration goes to the local agent (``/v1/agent/...``); discovery reads the health
     and catalog endpoints of the configured ``datacenter``. ``health_check_service``
     reports the worst check status, and ``critical`` for a service without checks.
+    A ``vault:`` token rotates: each request sends its current value (read again after the
+    vault handler's ``secret_ttl_seconds``).
     """
 
     supported_operations = frozenset(OPERATIONS)
+    #: config keys that, given as ``vault:`` references, arrive as ``RotatingSecret``
+    rotating_secrets: ClassVar[frozenset[str]] = frozenset({"token"})
 
     def __init__(self) -> None:
         self._settings: ConsulSettings | None = None
@@ -122,7 +128,7 @@ class ConsulHandler(ProtocolHandler):
     async def initialize(self, config: Mapping[str, Any]) -> None:
         """Validate the config and create the client (no request is made)."""
         settings = self._settings = common.load_settings(ConsulSettings, config, self.handler_type)
-        token = settings.token.get_secret_value() if settings.token else None
+        token = settings.token.get_secret_value() if isinstance(settings.token, SecretStr) else ""
         self._api = JsonApi(
             "consul",
             str(settings.address),
@@ -147,11 +153,12 @@ class ConsulHandler(ProtocolHandler):
                     return await self._register(api, parse(RegisterService, envelope, kind))
                 if operation == "consul.deregister_service":
                     service_id = parse(ServiceId, envelope, kind).service_id
-                    await api.call("PUT", f"/v1/agent/service/deregister/{quote(service_id)}")
+                    path = f"/v1/agent/service/deregister/{quote(service_id)}"
+                    await self._call(api, "PUT", path)
                     return {"service_id": service_id, "deregistered": True}
                 if operation == "consul.list_services":
                     parse(_Payload, envelope, kind)
-                    answer = await api.call("GET", "/v1/catalog/services", params=self._dc())
+                    answer = await self._call(api, "GET", "/v1/catalog/services", params=self._dc())
                     return {"services": answer.body or {}}
                 target = parse(ServiceName, envelope, kind)
                 if operation == "consul.get_service":
@@ -208,14 +215,15 @@ class ConsulHandler(ProtocolHandler):
             body["Port"] = payload.port
         if payload.check is not None:
             body["Check"] = payload.check.body()
-        await api.call("PUT", "/v1/agent/service/register", body=body)
+        await self._call(api, "PUT", "/v1/agent/service/register", body=body)
         return {"service_id": service_id}
 
     async def _instances(self, api: JsonApi, target: ServiceName) -> dict[str, Any]:
         params: dict[str, str | int] = {**self._dc()}
         if target.passing_only:
             params["passing"] = "true"
-        answer = await api.call("GET", f"/v1/health/service/{quote(target.name)}", params=params)
+        path = f"/v1/health/service/{quote(target.name)}"
+        answer = await self._call(api, "GET", path, params=params)
         instances = []
         for entry in answer.body or []:
             service, node = entry["Service"], entry["Node"]
@@ -232,7 +240,8 @@ class ConsulHandler(ProtocolHandler):
         return {"instances": instances}
 
     async def _health(self, api: JsonApi, name: str) -> dict[str, Any]:
-        answer = await api.call("GET", f"/v1/health/checks/{quote(name)}", params=self._dc())
+        path = f"/v1/health/checks/{quote(name)}"
+        answer = await self._call(api, "GET", path, params=self._dc())
         checks = [
             {"service_id": c.get("ServiceID"), "status": c["Status"], "output": c.get("Output")}
             for c in answer.body or []
@@ -242,6 +251,13 @@ class ConsulHandler(ProtocolHandler):
             worst
         ]
         return {"status": status, "checks": checks}
+
+    async def _call(self, api: JsonApi, method: str, path: str, **kwargs: Any) -> Answer:
+        """One request, with the current value of a rotating token."""
+        token = self._settings.token if self._settings else None
+        if isinstance(token, RotatingSecret):
+            kwargs["headers"] = {"X-Consul-Token": await token()}
+        return await api.call(method, path, **kwargs)
 
     def _dc(self) -> dict[str, str | int]:
         datacenter = self._settings.datacenter if self._settings else None

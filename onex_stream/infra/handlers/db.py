@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -20,7 +20,9 @@ from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerResult
 from onex_stream.core.secret_refs import check_secret_ref
 from onex_stream.infra.handlers import common
+from onex_stream.infra.handlers.db_rotation import rotating_connect
 from onex_stream.infra.handlers.sql_shape import sql_shape
+from onex_stream.infra.secret_cache import RotatingSecret
 from onex_stream.spi import ProtocolHandler
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ class DbSettings(HandlerSettings):
 
     A contract gives ``password_ref``; the host resolves it into ``password``
     (``SecretResolver.resolve_config``) before ``initialize``, so the handler never
-    reads the environment and refuses a ``password_ref`` that reaches it.
+    reads the environment and refuses a ``password_ref`` that reaches it. A ``vault:``
+    password arrives as a ``RotatingSecret``: each new connection takes its current value.
     """
 
     # each connection is a PostgreSQL server process: a small pool per host by default
@@ -45,7 +48,7 @@ class DbSettings(HandlerSettings):
     port: int = Field(default=5432, ge=1, le=65535)
     database: str | None = None
     user: str | None = None
-    password: SecretStr | None = None
+    password: SecretStr | RotatingSecret | None = None
     password_ref: str | None = None
     statement_timeout_ms: int | None = Field(default=None, ge=1)
     max_rows: int = Field(default=10_000, ge=1)
@@ -75,9 +78,17 @@ class DbSettings(HandlerSettings):
         args["server_settings"] = server
         if self.dsn is not None:
             return {**args, "dsn": self.dsn.get_secret_value()}
-        password = self.password.get_secret_value() if self.password is not None else None
-        target = {"host": self.host, "port": self.port, "database": self.database}
-        return {**args, **target, "user": self.user, "password": password}
+        password = self.password
+        if isinstance(password, RotatingSecret):  # called by asyncpg for each connection
+            args["connect"] = rotating_connect(password)
+        target = {
+            "host": self.host,
+            "port": self.port,
+            "database": self.database,
+            "user": self.user,
+        }
+        value = password.get_secret_value() if isinstance(password, SecretStr) else password
+        return {**args, **target, "password": value}
 
 
 class Statement(BaseModel):
@@ -101,10 +112,14 @@ class DbHandler(ProtocolHandler):
     """db.query, db.execute and db.transaction on a PostgreSQL pool.
 
     db.query returns at most ``max_rows`` rows (read through a cursor, so no more are ever
-    fetched) and sets ``truncated`` when there were more.
+    fetched) and sets ``truncated`` when there were more. A ``vault:`` password rotates
+    (``rotating_secrets``): new connections read it again after the vault handler's
+    ``secret_ttl_seconds``, and at once when PostgreSQL refuses it; open ones keep working.
     """
 
     supported_operations = frozenset({"db.query", "db.execute", "db.transaction"})
+    #: config keys that, given as ``vault:`` references, arrive as ``RotatingSecret``
+    rotating_secrets: ClassVar[frozenset[str]] = frozenset({"password"})
 
     def __init__(self) -> None:
         self._settings: DbSettings | None = None

@@ -40,6 +40,7 @@ Header = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]  # printable ASCII: 
 
 METHODS = {f"http.{verb.lower()}": verb for verb in ("GET", "POST", "PUT", "DELETE", "PATCH")}
 _HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$", re.I)
+_TOKEN = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"  # an HTTP header name (RFC 9110 token)
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json\b", re.I)
 # Authorization, Proxy-Authorization, Cookie and any secret-looking name (X-Api-Token...)
 _CREDENTIAL_HEADER = SECRET_NAME
@@ -51,9 +52,12 @@ class HttpSettings(HandlerSettings):
 
     ``timeout_ms`` bounds a whole call (redirects included), ``connect_timeout_ms`` each
     connection. ``max_connections`` wins over ``pool_size``; without either, 100.
+    ``idempotency_header`` carries the command's envelope_id (unless the payload sets that
+    header itself; ``null``: not sent), so a server can drop a replayed request.
     """
 
     max_connections: int | None = Field(default=None, ge=1)
+    idempotency_header: str | None = Field(default="Idempotency-Key", pattern=_TOKEN)
     allowed_hosts: tuple[str, ...] = ()
     max_response_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_redirects: int = Field(default=5, ge=0, le=30)
@@ -129,8 +133,11 @@ class HttpHandler(ProtocolHandler):
         payload = common.parse_payload(HttpRequest, envelope, self.handler_type)
         with self._mapped_errors(envelope):
             client = self._ready_client()
+            request = payload.build(client, METHODS[operation])
+            if (name := self._settings.idempotency_header) is not None:
+                request.headers.setdefault(name, str(envelope.envelope_id))
             async with asyncio.timeout(self._settings.timeout_ms / 1000):
-                return await self._send(client, payload.build(client, METHODS[operation]))
+                return await self._send(client, request)
 
     async def health_check(self) -> dict[str, Any]:
         """Healthy while the client is open (no request is made)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from onex_stream.infra.handlers.vault_models import (
     VaultSettings,
     clean_path,
 )
+from onex_stream.infra.secret_cache import RotatingSecret, SecretCache
 from onex_stream.spi import ProtocolHandler
 
 logger = logging.getLogger(__name__)
@@ -38,12 +40,14 @@ class VaultHandler(ProtocolHandler):
     A missing secret (or key, or deleted version) is the success answer ``{found: false}``:
     absence is an answer the caller acts on, not a failure of Vault or of the handler.
     Tokens are renewed when half their lease has passed (AppRole logs in again when the
-    renewal is refused); values never reach logs or errors.
+    renewal is refused); values never reach logs or errors. Secrets read for ``vault:``
+    references are cached ``secret_ttl_seconds`` (``clock`` time), then read again.
     """
 
     supported_operations = frozenset(OPERATIONS)
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._settings: VaultSettings | None = None
         self._api: JsonApi | None = None
         self._token = ""
@@ -51,7 +55,7 @@ class VaultHandler(ProtocolHandler):
         self._expires_at = 0.0  # event-loop time
         self._renewable = False
         self._lock = asyncio.Lock()
-        self._references: dict[str, dict[str, Any]] = {}
+        self._references: SecretCache | None = None
 
     @property
     def handler_type(self) -> EnumHandlerType:
@@ -69,6 +73,8 @@ class VaultHandler(ProtocolHandler):
             connect_timeout_ms=settings.connect_timeout_ms,
             headers=namespace,
         )
+        ttl = settings.secret_ttl_seconds
+        self._references = SecretCache(self._secret, ttl, self._clock)
         with self._mapped(None):
             if settings.approle is not None:
                 await self._login(settings.approle)
@@ -84,7 +90,9 @@ class VaultHandler(ProtocolHandler):
         """Close the client; forget the token and cached references."""
         if self._api is not None:
             await self._api.close()
-        self._token, self._references = "", {}
+        self._token = ""
+        if self._references is not None:
+            self._references.clear()
 
     async def execute(self, envelope: ModelOnexEnvelope) -> HandlerResult:
         """Perform one KV v2 operation."""
@@ -107,26 +115,36 @@ class VaultHandler(ProtocolHandler):
                     common.parse_payload(ListSecrets, envelope, self.handler_type)
                 )
 
-    async def read_reference(self, ref: SecretRef) -> str:
-        """The value behind ``vault:path#key`` (the secret is read once, then cached);
+    async def read_reference(self, ref: SecretRef, fresh: bool = False) -> str:
+        """The value behind ``vault:path#key``: the secret as read within the last
+        ``secret_ttl_seconds``, else read again (now, with ``fresh``);
         ``SecretResolutionError`` naming the reference, never a value."""
         try:
             where = f"{self._ready().mount}/data/{clean_path(ref.path)}"
-            if ref.path not in self._references:
-                with self._mapped(None):
-                    answer = await self._get(GetSecret(path=ref.path))
-                if not answer["found"]:
-                    raise _unresolved(ref, f"no secret at {where}", {})
-                self._references[ref.path] = answer["data"]
-        except errors.SecretResolutionError:
-            raise
+            if self._references is None:
+                raise errors.HandlerExecutionError("the vault handler is not initialized")
+            data = await self._references.get(ref.path, fresh=fresh)
         except (errors.RuntimeHostError, ValueError) as error:
             message = getattr(error, "message", "not a valid secret path")
             raise _unresolved(ref, message, getattr(error, "details", {})) from None
-        value = self._references[ref.path].get(ref.key)
+        value = data.get(ref.key)
         if value is None:
             raise _unresolved(ref, f"no key '{ref.key}' in the secret at {where}", {})
         return value if isinstance(value, str) else str(value)
+
+    def rotating(self, ref: SecretRef) -> RotatingSecret:
+        """``ref`` as a secret its consumer reads at each use (``read_reference``)."""
+        return RotatingSecret(ref, self.read_reference)
+
+    async def _secret(self, path: str) -> Mapping[str, Any]:
+        """The data of the secret at ``path`` (its latest version), for ``SecretCache``."""
+        with self._mapped(None):
+            answer = await self._get(GetSecret(path=path))
+        if not answer["found"]:
+            where = f"{self._ready().mount}/data/{clean_path(path)}"
+            raise errors.HandlerExecutionError(f"no secret at {where}")
+        data: Mapping[str, Any] = answer["data"]
+        return data
 
     async def health_check(self) -> dict[str, Any]:
         """Healthy while the client is open and the token has not expired (no request)."""

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from onex_stream.core.contracts.handler_binding import HandlerSettings
+from onex_stream.infra.secret_cache import DEFAULT_SECRET_TTL_SECONDS
 
 _SEGMENT = r"[A-Za-z0-9_.-]+"
 
@@ -39,13 +40,16 @@ class AppRoleLogin(BaseModel):
 
 class VaultSettings(HandlerSettings):
     """The vault handler's config: ``address``, ``token`` or ``approle``, ``mount``,
-    ``namespace`` (the host resolves ``token_ref`` and the approle refs before)."""
+    ``namespace`` (the host resolves ``token_ref`` and the approle refs before), and
+    ``secret_ttl_seconds``: how long a secret read for ``vault:`` references is used before
+    it is read again (0: at every use)."""
 
     address: AnyHttpUrl
     token: SecretStr | None = None
     approle: AppRoleLogin | None = None
     mount: str = Field(default="secret", pattern=f"^{_SEGMENT}(/{_SEGMENT})*$")
     namespace: str | None = Field(default=None, pattern=f"^{_SEGMENT}(/{_SEGMENT})*$")
+    secret_ttl_seconds: float = Field(default=DEFAULT_SECRET_TTL_SECONDS, ge=0)
 
     @model_validator(mode="after")
     def _one_login(self) -> VaultSettings:

@@ -62,7 +62,9 @@ class HostHealth:
         handlers = await self.handlers()
         degraded = sorted(name for name, h in handlers.items() if h.get("degraded"))
         reasons = [
-            f"handler {name} unhealthy" for name, h in handlers.items() if not h.get("healthy")
+            f"handler {name} unhealthy"
+            for name, h in handlers.items()
+            if not h.get("healthy") and name not in degraded
         ]
         bus = self.host.bus.health()
         if self.lag is not None and self.lag.stale():

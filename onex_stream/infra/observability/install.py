@@ -39,10 +39,13 @@ def install_observability(
     async def refresh() -> None:
         try:
             await lag.refresh(tp for tp in bus.assigned_partitions() if tp[0] in commands)
-            for name, report in (await health.handlers()).items():
+            readiness = await health.readiness()  # runs every handler's health check once
+            for name, report in readiness.handlers.items():
                 metrics.handler_up.labels(name).set(1 if report.get("healthy") else 0)
+            metrics.ready.set(1 if readiness.ready else 0)
         except Exception:  # a gauge refresh must never stop the worker
-            logger.exception("metrics refresh failed; gauges keep their last values")
+            metrics.ready.set(0)  # readiness unknown: not ready
+            logger.exception("metrics refresh failed; other gauges keep their last values")
 
     async def close() -> None:
         await lag.source.close()

@@ -14,6 +14,7 @@ from onex_stream.spi.event_bus import OffsetSource, Partition
 logger = logging.getLogger(__name__)
 
 STALE_AFTER_REFRESHES = 3
+STALE_AFTER_AT_LEAST_SECONDS = 2.0  # a busy event loop delaying a refresh is not an outage
 
 
 class LagMonitor:
@@ -23,8 +24,9 @@ class LagMonitor:
     committed offset (tansu under-reports after batched produces) is counted in
     ``onex_broker_end_offset_below_committed`` instead. ``onex_consumer_lag_age_seconds``
     says how old the figures are, so a dashboard can tell stale from steady; figures not
-    refreshed for ``STALE_AFTER_REFRESHES`` refresh intervals mean the broker cannot be
-    reached (readiness reports it).
+    refreshed for ``STALE_AFTER_REFRESHES`` refresh intervals (and at least
+    ``STALE_AFTER_AT_LEAST_SECONDS``) mean the broker cannot be reached (readiness
+    reports it).
     """
 
     def __init__(
@@ -39,7 +41,9 @@ class LagMonitor:
         self.metrics = metrics
         self.group = group
         self.lag: dict[Partition, int] = {}
-        self.stale_after = STALE_AFTER_REFRESHES * refresh_seconds
+        self.stale_after = max(
+            STALE_AFTER_REFRESHES * refresh_seconds, STALE_AFTER_AT_LEAST_SECONDS
+        )
         self._clock = clock
         self._refreshed_at = clock()
         metrics.lag_age.set_function(self.age)
@@ -49,7 +53,7 @@ class LagMonitor:
         return self._clock() - self._refreshed_at
 
     def stale(self) -> bool:
-        """Whether the broker has not answered for ``STALE_AFTER_REFRESHES`` intervals."""
+        """Whether the broker has not answered for ``stale_after`` seconds."""
         return self.age() > self.stale_after
 
     async def refresh(self, partitions: Iterable[Partition]) -> None:

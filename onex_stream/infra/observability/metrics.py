@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import version
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
     0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 )  # fmt: skip
 UNKNOWN = "unknown"
+#: The media type of OpenMetrics, served when the scraper's ``Accept`` header asks for it.
+OPENMETRICS = "application/openmetrics-text"
+OPENMETRICS_CONTENT_TYPE = f"{OPENMETRICS}; version=1.0.0; charset=utf-8"
+#: The Prometheus text format (0.0.4), served otherwise.
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class WithoutCreated(Collector):
+    """A registry seen without its ``*_created`` samples.
+
+    prometheus_client adds a ``<name>_created`` series (a Unix timestamp) beside every
+    counter, histogram and summary child, which doubles the series count and that
+    Prometheus stores as an ordinary gauge. ``disable_created_metrics()`` would turn
+    them off for the whole process; this view drops them for the host's registry only.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        """The registry's families (built afresh per call), their ``_created`` dropped."""
+        for family in self._registry.collect():
+            created = f"{family.name}_created"
+            family.samples = [s for s in family.samples if s.name != created]
+            yield family
 
 
 class HostMetrics:
@@ -20,7 +57,9 @@ class HostMetrics:
 
     Labels only take bounded values: node slugs, handler types and operations the
     host knows (else ``unknown``), error codes, topic names, partition numbers.
-    Ids never become labels.
+    Ids never become labels. The registry also holds the process (``process_*``: CPU,
+    RSS, open file descriptors, start time), platform (``python_info``) and garbage
+    collector (``python_gc_*``) collectors; no ``*_created`` series are exported.
     """
 
     def __init__(self) -> None:
@@ -50,6 +89,19 @@ class HostMetrics:
             "onex_dead_letters",
             "Records sent to a dead-letter topic, by reason",
             ["topic", "reason"],
+            registry=r,
+        )
+        self.replayed_answers = Counter(
+            "onex_replayed_answers",
+            "Commands answered from the answers table (a replay or a re-sent envelope_id): "
+            "the stored answer published again, the handler not called",
+            ["topic"],
+            registry=r,
+        )
+        self.remembered_answers = Gauge(
+            "onex_remembered_answers",
+            "Answers of idempotent commands this worker holds (its partitions, within the "
+            "window and the per-partition limit)",
             registry=r,
         )
         partition = ["group", "topic", "partition"]
@@ -104,9 +156,18 @@ class HostMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.ready = Gauge(
+            "onex_ready",
+            "1 while /health/ready answers 200 (refreshed every metrics.refresh_seconds)",
+            registry=r,
+        )
         Gauge(
             "onex_build_info", "Version of onex_stream", ["version"], registry=r
         ).labels(version=version("onex_stream")).set(1)  # fmt: skip
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)  # registers nothing where gc.get_stats is missing
+        self._exported = WithoutCreated(r)
 
     def count_envelope(self, node: str, handler_type: str, operation: str, outcome: str) -> None:
         """One answered envelope (label children are cached: this is the hot path)."""
@@ -129,5 +190,34 @@ class HostMetrics:
         self.in_flight.set_function(lambda: float(count()))
 
     def exposition(self) -> bytes:
-        """The registry in Prometheus' text format."""
-        return generate_latest(self.registry)
+        """The registry in Prometheus' text format (0.0.4), without ``*_created``."""
+        return generate_latest(self._exported)
+
+    def openmetrics_exposition(self) -> bytes:
+        """The registry in the OpenMetrics 1.0.0 text format, without ``*_created``."""
+        text: bytes = openmetrics_latest(self._exported)  # type: ignore[no-untyped-call]
+        return text
+
+    def render(self, accept: str) -> tuple[bytes, str]:
+        """The exposition a scraper's ``Accept`` header asks for, and its content type:
+        OpenMetrics 1.0.0 when it accepts ``application/openmetrics-text`` version 1.x
+        (or no version), as Prometheus does, else Prometheus' text format."""
+        if wants_openmetrics(accept):
+            return self.openmetrics_exposition(), OPENMETRICS_CONTENT_TYPE
+        return self.exposition(), PROMETHEUS_TEXT
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """Whether an ``Accept`` header accepts OpenMetrics 1.x (``q`` above 0)."""
+    for entry in accept.split(","):
+        media, *parameters = (part.strip() for part in entry.split(";"))
+        if media.lower() != OPENMETRICS:
+            continue
+        options = dict(p.split("=", 1) for p in parameters if "=" in p)
+        try:
+            quality = float(options.get("q", "1"))
+        except ValueError:
+            continue
+        if quality > 0 and options.get("version", "1.0.0").split(".")[0] == "1":
+            return True
+    return False

@@ -9,15 +9,15 @@ from onex_stream.infra.observability.health import HostHealth
 from onex_stream.infra.observability.metrics import HostMetrics
 from onex_stream.infra.observability.status_page import StatusPage
 
-# prometheus_client's CONTENT_TYPE_LATEST names a charset, which aiohttp refuses here.
-EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4"
-
 
 def add_metrics_page(app: faust.App, metrics: HostMetrics) -> None:
-    """``/metrics`` in Prometheus' text format."""
+    """``/metrics``: OpenMetrics when the scraper's ``Accept`` asks for it (Prometheus
+    does), else Prometheus' text format."""
 
     async def metrics_page(view: View, request: Request) -> Response:
-        return view.bytes(metrics.exposition(), content_type=EXPOSITION_CONTENT_TYPE)
+        body, content_type = metrics.render(request.headers.get("Accept", ""))
+        # as a header: aiohttp refuses a content_type argument that names a charset
+        return view.bytes(body, headers={"Content-Type": content_type})
 
     app.page("/metrics")(metrics_page)
 

@@ -37,3 +37,18 @@ def test_faust_still_drains_through_the_callback_the_commit_guard_wraps() -> Non
 def test_faust_still_sleeps_one_second_when_every_partition_is_paused() -> None:
     """What PromptResumeMixin shortens; if Faust stops doing this, the mixin can go."""
     assert "sleep(1" in inspect.getsource(Consumer._wait_next_records)
+
+
+def test_recovery_still_signals_before_it_resumes_streams_and_clears_their_queues() -> None:
+    """What HeldStreamsMixin relies on: ``on_rebalance_complete`` is sent first, the
+    stream queues are cleared (``flow_control.resume``) before ``consumer.resume_flow``."""
+    from faust.tables.recovery import Recovery  # noqa: PLC0415
+
+    source = inspect.getsource(Recovery.on_recovery_completed)
+    order = [
+        source.index("on_rebalance_complete.send()"),
+        source.index("consumer.resume_partitions("),
+        source.index("flow_control.resume()"),
+        source.index("consumer.resume_flow()"),
+    ]
+    assert order == sorted(order)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import faust
 import pytest
 
 from onex_stream.core.contracts import ModelKafkaSecurity
 from onex_stream.core.errors import SecretResolutionError
 from onex_stream.infra.event_bus.kafka.security import (
+    KAFKA_VAULT_REFUSED,
     aiokafka_auth,
     faust_credentials,
     resolve_password,
@@ -36,18 +39,43 @@ def test_sasl_credentials_read_the_password_from_the_environment() -> None:
     assert auth["sasl_mechanism"] == "SCRAM-SHA-512"
 
 
+def test_sasl_credentials_read_the_password_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "kafka-password"
+    secret.write_text("s3cret-from-a-volume\n")
+    security = SASL.model_copy(update={"password_ref": f"file:{secret}"})
+    credentials = faust_credentials(security, {})
+    assert isinstance(credentials, faust.SASLCredentials)
+    assert credentials.password == "s3cret-from-a-volume"
+    assert aiokafka_auth(security, {})["sasl_plain_password"] == "s3cret-from-a-volume"
+
+
 @pytest.mark.parametrize(
     ("reference", "env", "message"),
     [
         ("env:KAFKA_PASSWORD", {}, r"KAFKA_PASSWORD \(from env:KAFKA_PASSWORD\) is not set"),
-        ("vault:secret/kafka#password", {}, "env:NAME references only"),
+        ("file:/nonexistent/kafka-password", {}, r"cannot read /nonexistent/kafka-password"),
     ],
 )
-def test_unresolvable_references_fail_naming_the_reference(
+def test_unresolvable_references_fail_naming_the_key_and_the_reference(
     reference: str, env: dict[str, str], message: str
 ) -> None:
-    with pytest.raises(SecretResolutionError, match=message):
+    with pytest.raises(SecretResolutionError, match=message) as raised:
         resolve_password(reference, env)
+    assert raised.value.message.startswith("event_bus.config.security.password_ref: ")
+    assert raised.value.details["reference"] == reference
+
+
+def test_a_vault_reference_is_refused_saying_why_and_what_to_use_instead() -> None:
+    security = SASL.model_copy(update={"password_ref": "vault:secret/kafka#password"})
+    with pytest.raises(SecretResolutionError) as raised:
+        aiokafka_auth(security, {})
+    message = raised.value.message
+    assert message.startswith(
+        "event_bus.config.security.password_ref: vault:secret/kafka#password: "
+    )
+    assert message.endswith(KAFKA_VAULT_REFUSED)
+    assert "before the vault handler starts" in message
+    assert "use env:<NAME> or file:/<path>" in message
 
 
 def test_sasl_without_a_password_reference_is_refused_by_the_contract() -> None:

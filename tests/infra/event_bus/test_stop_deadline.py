@@ -23,7 +23,7 @@ def test_a_stuck_stop_exits_0_after_the_deadline_naming_the_uncommitted_envelope
     arm_stop_deadline(0.0, lambda: 7, exit_process=exit_process, margin=0.02)
     assert exited.wait(5)
     assert codes == [0]
-    assert "7 envelope(s) left uncommitted will be delivered again" in caplog.text
+    assert "7 envelope(s) delivered since the last commit will be delivered again" in caplog.text
 
 
 def test_a_stop_that_finishes_in_time_cancels_the_deadline() -> None:

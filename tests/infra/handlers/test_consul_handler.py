@@ -15,9 +15,11 @@ from onex_stream.core.errors import (
     OperationNotAllowedError,
 )
 from onex_stream.infra.handlers.consul import ConsulHandler
+from onex_stream.infra.secret_cache import SecretCache
 from tests.infra.handlers.conftest import run
 from tests.support import consul_fake
 from tests.support.consul_fake import FakeConsul
+from tests.support.rotation import FakeClock, SecretStore, rotating
 
 fake_consul = consul_fake.fake_consul  # a fake agent per test (tests/support/consul_fake.py)
 Start = Callable[..., Awaitable[Any]]
@@ -165,6 +167,27 @@ async def test_a_wrong_token_is_refused_with_403(started: Start, fake_consul: Fa
     assert raised.value.details == {"status_code": 403}
     assert "wrong-token-value" not in str(raised.value.context())
     assert fake_consul.seen[-1].headers["X-Consul-Token"] == "wrong-token-value"
+
+
+async def test_a_rotating_token_is_sent_at_its_current_value_with_every_request(
+    started: Start, fake_consul: FakeConsul
+) -> None:
+    clock, store = FakeClock(), SecretStore({"onex/consul": {"token": "consul-acl-1"}})
+    token = rotating(SecretCache(store.read, ttl=60, clock=clock), "vault:onex/consul#token")
+    handler: ConsulHandler = await started(
+        ConsulHandler(), address=fake_consul.address, token=token
+    )
+    await run(handler, "register_service", name="orders", service_id="o-1")
+    store.secrets["onex/consul"] = {"token": "consul-acl-2"}
+    fake_consul.token = "consul-acl-2"  # Consul accepts the new token only
+    clock.advance(60)
+    await run(handler, "get_service", name="orders", passing_only=False)
+    await run(handler, "list_services")
+    await run(handler, "health_check_service", name="orders")
+    await run(handler, "deregister_service", service_id="o-1")
+    sent = [seen.headers["X-Consul-Token"] for seen in fake_consul.seen]
+    assert sent == ["consul-acl-1", *["consul-acl-2"] * 4]
+    assert len(store.reads) == 2
 
 
 async def test_without_token_or_datacenter_neither_is_sent(

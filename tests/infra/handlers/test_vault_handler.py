@@ -29,6 +29,7 @@ from tests.infra.handlers.conftest import command, run
 from tests.support import openbao
 from tests.support.canary import CANARY
 from tests.support.openbao import OpenBao
+from tests.support.rotation import FakeClock
 
 openbao_server = openbao.openbao_server  # the session's OpenBao (tests/support/openbao.py)
 Start = Callable[..., Awaitable[Any]]
@@ -242,13 +243,73 @@ async def test_vault_reference_reads_the_key_once_and_names_missing_ones(
     ref = parse_secret_ref(f"vault:{base}/db#password")
     assert await vault.read_reference(ref) == VALUE
     await run(vault, "set_secret", path=f"{base}/db", data={"password": "rotated"})
-    assert await vault.read_reference(ref) == VALUE  # cached until restart
+    assert await vault.read_reference(ref) == VALUE  # cached for secret_ttl_seconds (300)
     with pytest.raises(SecretResolutionError) as raised:
         await vault.read_reference(parse_secret_ref(f"vault:{base}/db#user"))
     assert raised.value.details["reference"] == f"vault:{base}/db#user"
     assert VALUE not in raised.value.message
     with pytest.raises(SecretResolutionError, match=f"vault:{base}/none#x"):
         await vault.read_reference(parse_secret_ref(f"vault:{base}/none#x"))
+
+
+async def test_a_rotated_secret_is_read_again_once_secret_ttl_seconds_have_passed(
+    started: Start, openbao_server: OpenBao, base: str
+) -> None:
+    clock = FakeClock()
+    vault: VaultHandler = await started(
+        VaultHandler(clock=clock),
+        address=openbao_server.address,
+        token=openbao_server.root_token,
+        secret_ttl_seconds=60,
+    )
+    openbao_server.api("POST", f"secret/data/{base}/db", {"data": {"password": VALUE}})
+    secret = vault.rotating(parse_secret_ref(f"vault:{base}/db#password"))
+    assert await secret() == VALUE
+    openbao_server.api("POST", f"secret/data/{base}/db", {"data": {"password": "rotated"}})
+    clock.advance(59)
+    assert await secret() == VALUE
+    clock.advance(1)
+    assert await secret() == "rotated"
+
+
+async def test_a_fresh_reference_read_bypasses_the_ttl(vault: VaultHandler, base: str) -> None:
+    await run(vault, "set_secret", path=f"{base}/db", data={"password": VALUE})
+    secret = vault.rotating(parse_secret_ref(f"vault:{base}/db#password"))
+    assert await secret() == VALUE
+    await run(vault, "set_secret", path=f"{base}/db", data={"password": "rotated"})
+    assert await secret.refresh() == "rotated"
+    assert await secret() == "rotated"
+
+
+async def test_a_secret_that_cannot_be_read_again_keeps_its_last_value(
+    started: Start, openbao_server: OpenBao, base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    vault: VaultHandler = await started(
+        VaultHandler(clock=clock),
+        address=openbao_server.address,
+        token=openbao_server.root_token,
+        secret_ttl_seconds=60,
+    )
+    openbao_server.api("POST", f"secret/data/{base}/db", {"data": {"password": VALUE}})
+    ref = parse_secret_ref(f"vault:{base}/db#password")
+    assert await vault.read_reference(ref) == VALUE
+    openbao_server.api("DELETE", f"secret/metadata/{base}/db")
+    clock.advance(61)
+    assert await vault.read_reference(ref) == VALUE
+    assert f"the secret at {base}/db could not be read again" in caplog.text
+    with pytest.raises(SecretResolutionError, match="no secret at secret/data/"):
+        await vault.read_reference(ref, fresh=True)
+    assert VALUE not in caplog.text
+
+
+@pytest.mark.parametrize("ttl", [-1, "soon"])
+async def test_secret_ttl_seconds_must_be_a_duration(ttl: object) -> None:
+    handler = VaultHandler()
+    with pytest.raises(HandlerConfigurationError, match="secret_ttl_seconds"):
+        await handler.initialize(
+            {"address": "http://127.0.0.1:1", "token": "t", "secret_ttl_seconds": ttl}
+        )
 
 
 async def test_config_needs_exactly_one_login() -> None:

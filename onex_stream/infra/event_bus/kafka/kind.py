@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from onex_stream.core.contracts import ModelEventBusSettings
 from onex_stream.core.errors import EventBusError
 from onex_stream.infra.event_bus.kafka.security import aiokafka_auth, faust_credentials
-from onex_stream.infra.event_bus.transport_kind import declare_topics
+from onex_stream.infra.event_bus.transport_kind import TransportKind, declare_topics
 
 from .admin import KafkaOffsets, existing_topics
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from onex_stream.infra.event_bus.settings import BusSettings
 
 
-class KafkaKind:
+class KafkaKind(TransportKind):
     """Topics are checked (created only when the contract allows it, dev/test)."""
 
     name = "kafka"

@@ -14,17 +14,28 @@ from onex_stream.core.contracts import ModelKafkaSecurity
 from onex_stream.core.errors import SecretResolutionError
 from onex_stream.infra.secrets import SecretResolver
 
+_KEY = "event_bus.config.security.password_ref"
+#: Why Kafka's ``password_ref`` cannot be a ``vault:`` reference, and what to use instead.
+KAFKA_VAULT_REFUSED = (
+    "Kafka cannot use vault: references (the Kafka client is configured when the host is "
+    "built, before the vault handler starts, and keeps one password for its life); use "
+    "env:<NAME> or file:/<path> (e.g. a file Vault Agent renders)"
+)
+
 
 def resolve_password(reference: str, env: Mapping[str, str]) -> str:
-    """The secret behind ``env:NAME`` (from ``env``); fails naming the reference, never the
-    value. file: and vault: references are refused for Kafka."""
-    scheme = reference.partition(":")[0]
-    if scheme in ("file", "vault"):
+    """The secret behind ``env:NAME`` (from ``env``) or ``file:/path``, read once, when the
+    host is built (a rotation takes effect at restart); ``vault:`` is refused
+    (``KAFKA_VAULT_REFUSED``). Failures name the reference, never the value."""
+    try:
+        if reference.startswith("vault:"):
+            message = f"{reference}: {KAFKA_VAULT_REFUSED}"
+            raise SecretResolutionError(message, details={"reference": reference})
+        return SecretResolver(env).resolve(reference)
+    except SecretResolutionError as error:
         raise SecretResolutionError(
-            f"Kafka credentials support env:NAME references only, not {scheme}:",
-            details={"reference": reference},
-        )
-    return SecretResolver(env).resolve(reference)
+            f"{_KEY}: {error.message}", details={**error.details, "key": _KEY}
+        ) from None
 
 
 def faust_credentials(security: ModelKafkaSecurity, env: Mapping[str, str]) -> CredentialsT | None:

@@ -38,10 +38,16 @@ class IdempotentProducer(aiokafka.Producer):
         except KafkaError as exc:
             where = getattr(self.app, "contract_origin", "") or "the contract"
             cause = EventBusError(f"{type(exc).__name__}: {exc}")
+            fix = (
+                "event_bus.config.processing_guarantee: exactly_once needs a broker with "
+                "transactions (Kafka >= 0.11, Redpanda): set processing_guarantee: "
+                "at_least_once and idempotence: false"
+                if self.app.in_transaction
+                else "set event_bus.config.idempotence: false"
+            )
             raise HostStartError(
                 f"{where}: the broker refused the idempotent producer (InitProducerId: "
-                f"{type(exc).__name__}); set event_bus.config.idempotence: false for brokers "
-                "without it",
+                f"{type(exc).__name__}); {fix} for brokers without it",
                 cause,
             ) from None
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from onex_stream.core.contracts import ModelEventBusSettings
-from onex_stream.infra.event_bus.transport_kind import declare_topics
+from onex_stream.infra.event_bus.transport_kind import TransportKind, declare_topics
 
 from .broker import get_broker
 from .offsets import MemoryOffsets
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from onex_stream.infra.event_bus.settings import BusSettings
 
 
-class MemoryKind:
+class MemoryKind(TransportKind):
     """Topics are created on demand; offsets come from the broker object itself."""
 
     name = "inmemory"

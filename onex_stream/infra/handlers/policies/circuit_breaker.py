@@ -69,11 +69,18 @@ class CircuitBreakerHandler(HandlerDecorator):
             self._record(verdict, probe)
 
     async def health_check(self) -> dict[str, Any]:
-        """The wrapped handler's health plus ``circuit``; ``degraded`` while not closed."""
-        report = {**await self.inner.health_check(), "circuit": self.state.name.lower()}
-        if self.state is not CircuitState.CLOSED:
-            report["degraded"] = True
-        return report
+        """The wrapped handler's health plus ``circuit`` while closed; while not closed,
+        ``degraded`` without asking the backend the breaker protects (its calls are
+        refused, a health probe would be one more call to a failing dependency)."""
+        circuit = self.state.name.lower()
+        if self.state is CircuitState.CLOSED:
+            return {**await self.inner.health_check(), "circuit": circuit}
+        return {
+            "handler_type": self.handler_type.value,
+            "healthy": False,
+            "degraded": True,
+            "circuit": circuit,
+        }
 
     def _admit(self, envelope: ModelOnexEnvelope) -> bool:
         """Whether the call is the half-open probe; raises ``CircuitOpenError`` if refused."""

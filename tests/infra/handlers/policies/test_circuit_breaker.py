@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -123,10 +124,20 @@ async def test_http_5xx_answers_count_as_failures() -> None:
     assert handler.state is CircuitState.OPEN
 
 
-async def test_health_reports_an_open_circuit_as_degraded() -> None:
-    handler = breaker(Scripted(TIMEOUT), Clock())
+async def test_health_reports_an_open_circuit_as_degraded_without_probing_the_backend() -> None:
+    backend = Scripted(TIMEOUT)
+    probes = 0
+    backend_health = backend.health_check
+
+    async def counted() -> dict[str, Any]:
+        nonlocal probes
+        probes += 1
+        return await backend_health()
+
+    backend.health_check = counted  # type: ignore[method-assign]
+    handler = breaker(backend, Clock())
     assert (await handler.health_check())["circuit"] == "closed"
     await fail(handler, 3)
     report = await handler.health_check()
-    assert report["circuit"] == "open"
-    assert report["degraded"] is True
+    assert report == {"handler_type": "http", "healthy": False, "degraded": True, "circuit": "open"}
+    assert probes == 1
