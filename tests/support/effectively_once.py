@@ -58,7 +58,7 @@ runtime:
       session_timeout_ms: 3000
       heartbeat_interval_ms: 300
       rebalance_timeout_ms: 1000
-  shutdown_timeout_seconds: 5
+  shutdown_timeout_seconds: 10
   handlers:
     - type: db
       config: {{dsn: "${{DATABASE_URL}}", pool_size: 2}}

@@ -143,6 +143,9 @@ class FaustEventBus(ProtocolEventBus):
         ]
         transport, changelogs = self.settings.transport, self._answers
         try:
+            if self.app.in_transaction:  # exactly_once declares through the transaction
+                await transport.prepare_topics(self.app, self.settings, [])  # manager, which
+                await self.app.producer.maybe_start()  # needs a started producer
             await transport.prepare_topics(self.app, self.settings, names)
             await self.app.producer.maybe_start()
             if self.settings.create_topics:  # compacted, deleted after the window
