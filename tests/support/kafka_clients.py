@@ -11,17 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from onex_stream.devtools import kafka_samples
 
-async def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    """Create topics (as an operator would before deploying a host)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
-    finally:
-        await admin.close()
+create_topics = kafka_samples.create_topics  # the tests create topics as the dev tools do
 
 
 def command(n: int, **fields: Any) -> dict[str, Any]:
