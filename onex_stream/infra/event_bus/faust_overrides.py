@@ -33,11 +33,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from faust.types import TP
+
+logger = logging.getLogger(__name__)
 
 #: Faust names overridden or read here, by the Faust class that defines them.
 OVERRIDDEN: dict[str, tuple[str, ...]] = {
@@ -49,6 +52,8 @@ OVERRIDDEN: dict[str, tuple[str, ...]] = {
         "_add_gap",
         "perform_seek",
         "on_partitions_revoked",
+        "maybe_wait_for_commit_to_finish",
+        "force_commit",
     ),
     "faust.app.base:App": ("_consumer_wait_empty",),
     "faust.tables.recovery:Recovery": ("on_recovery_completed",),
@@ -150,9 +155,26 @@ class CommitGuardMixin:
         await super().perform_seek()  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
-        """Faust's revoke (which waits for and commits in-flight work), then forget."""
+        """Finish the in-flight work and commit what was answered, then Faust's revoke
+        (which drops the revoked partitions' acks), then forget their deliveries."""
+        if revoked and not self._app().should_stop:
+            await self._settle(revoked)
         await super().on_partitions_revoked(revoked)  # type: ignore[misc]
         self._forget(revoked)
+
+    async def _settle(self, revoked: set[TP]) -> None:
+        """Faust's revoke steps (stop the flow, clear the queues, wait for in-flight
+        envelopes within the shutdown grace), then commit past the answered records:
+        the member that takes the partitions over starts after them."""
+        consumer: Any = self
+        app = self._app()
+        consumer.stop_flow()
+        app.flow_control.suspend()
+        consumer.pause_partitions(revoked)
+        app.flow_control.clear()  # queued records were never answered: delivered again
+        await app._consumer_wait_empty(consumer, logger)
+        await consumer.maybe_wait_for_commit_to_finish()
+        await consumer.force_commit(revoked)
 
     def _forget(self, tps: Iterable[TP]) -> None:
         for tp in set(tps):
