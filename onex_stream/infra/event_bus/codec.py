@@ -1,4 +1,4 @@
-"""Decoding of record values into envelopes; failures keep any ids they can read."""
+"""Record values to envelopes and back; decode failures keep any ids they can read."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import orjson
 from pydantic import ValidationError
 
 from onex_stream.core.contracts.event_bus import DEFAULT_MAX_ENVELOPE_BYTES
-from onex_stream.core.envelope import ModelOnexEnvelope
+from onex_stream.core.envelope import ModelErrorInfo, ModelOnexEnvelope
 from onex_stream.core.errors import EnvelopeValidationError
 
 
@@ -31,6 +31,21 @@ class DecodeFailure:
     def answerable(self) -> bool:
         """Whether the sender can correlate an error response (an id was readable)."""
         return self.correlation_id is not None or self.envelope_id is not None
+
+
+def encode_envelope(envelope: ModelOnexEnvelope) -> bytes:
+    """The bytes ``envelope.to_json()`` writes, by orjson (~3x faster) whenever every value
+    is a JSON type orjson knows; pydantic's encoder otherwise (Decimal, bytes, sets...)."""
+    try:
+        return orjson.dumps(envelope.__dict__, default=_error_fields, option=orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        return envelope.to_json()
+
+
+def _error_fields(value: object) -> dict[str, Any]:
+    if isinstance(value, ModelErrorInfo):
+        return value.__dict__
+    raise TypeError(type(value).__name__)
 
 
 def decode_envelope(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import OnexError
+from onex_stream.infra.event_bus.codec import encode_envelope
 
 Headers = list[tuple[str, bytes]]
 JSON = b"application/json"
@@ -58,7 +59,7 @@ def response_record(envelope: ModelOnexEnvelope, topic: str) -> Outbound:
     headers: Headers = [("content-type", JSON)]
     if key is not None:
         headers.append(("correlation_id", key))
-    return Outbound(topic, key, envelope.to_json(), headers)
+    return Outbound(topic, key, encode_envelope(envelope), headers)
 
 
 def dead_letter_record(

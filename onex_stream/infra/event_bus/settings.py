@@ -18,6 +18,7 @@ from onex_stream.core.contracts.idempotency import (
 )
 from onex_stream.core.contracts.runtime_contract import DEFAULT_WEB_BIND
 from onex_stream.infra.event_bus.memory.kind import MEMORY
+from onex_stream.infra.event_bus.partitioner import default_partitioner
 from onex_stream.infra.event_bus.transport_kind import TransportKind
 
 
@@ -91,6 +92,7 @@ class BusSettings:
             "broker_max_poll_records": inflight // 4,
             "consumer_auto_offset_reset": config.auto_offset_reset,
             "processing_guarantee": config.processing_guarantee,
+            "producer_partitioner": default_partitioner,
             **values.get("faust_options", {}),
             **overrides.pop("faust_options", {}),
         }

@@ -24,9 +24,23 @@ def test_each_overridden_faust_method_still_exists(target: str, name: str) -> No
     assert callable(getattr(faust_class(target), name, None))
 
 
-@pytest.mark.parametrize("name", READ_STATE)
-def test_the_consumer_state_the_commit_guard_reads_still_exists(name: str) -> None:
-    assert name in Consumer.__annotations__
+STATE = [(target, name) for target, names in READ_STATE.items() for name in names]
+
+
+@pytest.mark.parametrize(("target", "name"), STATE, ids=[f"{t}.{n}" for t, n in STATE])
+def test_the_faust_state_the_overrides_read_still_exists(target: str, name: str) -> None:
+    assert name in faust_class(target).__annotations__
+
+
+def test_faust_still_races_each_hand_over_and_blocks_it_only_where_the_drain_looks() -> None:
+    """What DirectDrainMixin replaces (a ``wait_first`` per record) and what it checks
+    before awaiting a hand-over directly: flow control, then full stream buffers."""
+    from faust.transport.conductor import ConductorCompiler  # noqa: PLC0415
+
+    assert "wait_first(" in inspect.getsource(Consumer._drain_messages)
+    hand_over = inspect.getsource(ConductorCompiler.build)
+    assert "await acquire_flow_control()" in hand_over
+    assert "if queue.full():" in hand_over
 
 
 def test_faust_still_drains_through_the_callback_the_commit_guard_wraps() -> None:

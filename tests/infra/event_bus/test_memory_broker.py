@@ -8,7 +8,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
 from onex_stream.infra.event_bus.memory import MemoryBroker, get_broker, reset_brokers
-from onex_stream.infra.event_bus.memory.partitioner import kafka_partition
+from onex_stream.infra.event_bus.partitioner import kafka_partition
 
 # murmur2 values from Kafka's own test suite (org.apache.kafka.common.utils.UtilsTest).
 JAVA_MURMUR2 = {

@@ -18,7 +18,7 @@ from faust.types import TP
 
 from onex_stream.infra.event_bus.memory import MemoryBroker, Transport
 from onex_stream.infra.event_bus.memory.consumer import MemoryConsumer
-from onex_stream.infra.event_bus.memory.partitioner import kafka_partition
+from onex_stream.infra.event_bus.partitioner import kafka_partition
 
 MakeApp = Callable[..., faust.App]
 StartApp = Callable[[faust.App], Awaitable[None]]

@@ -17,10 +17,14 @@ from aiokafka.errors import KafkaError
 from faust.transport.drivers import aiokafka
 
 from onex_stream.core.errors import EventBusError, HostStartError
-from onex_stream.infra.event_bus.faust_overrides import CommitGuardMixin, PromptResumeMixin
+from onex_stream.infra.event_bus.faust_overrides import (
+    CommitGuardMixin,
+    DirectDrainMixin,
+    PromptResumeMixin,
+)
 
 
-class PromptConsumer(CommitGuardMixin, PromptResumeMixin, aiokafka.Consumer):
+class PromptConsumer(DirectDrainMixin, CommitGuardMixin, PromptResumeMixin, aiokafka.Consumer):
     """aiokafka consumer that resumes fetching as soon as a buffer drains and commits
     only past answered records."""
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from .partitioner import kafka_partition
+from onex_stream.infra.event_bus.partitioner import kafka_partition
 
 #: Partitions given to topics first seen through :meth:`MemoryBroker.append` (Faust's default).
 DEFAULT_PARTITIONS = 8

@@ -11,11 +11,15 @@ from faust.transport import consumer as faust_consumer
 from faust.types import TP, ConsumerMessage
 from faust.types.transports import PartitionerT
 
-from onex_stream.infra.event_bus.faust_overrides import CommitGuardMixin, PromptResumeMixin
+from onex_stream.infra.event_bus.faust_overrides import (
+    CommitGuardMixin,
+    DirectDrainMixin,
+    PromptResumeMixin,
+)
+from onex_stream.infra.event_bus.partitioner import choose_partition
 
 from .assignment import assign_all
 from .broker import MemoryBroker, Record
-from .partitioner import choose_partition
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -24,7 +28,9 @@ if TYPE_CHECKING:
 DEFAULT_MAX_POLL_RECORDS = 500
 
 
-class MemoryConsumer(CommitGuardMixin, PromptResumeMixin, faust_consumer.Consumer):
+class MemoryConsumer(
+    DirectDrainMixin, CommitGuardMixin, PromptResumeMixin, faust_consumer.Consumer
+):
     """Faust consumer owning every partition of its subscribed topics.
 
     Commits are stored per (group = ``app.conf.id``, TP). A fetch position advances only when

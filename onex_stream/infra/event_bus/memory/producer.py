@@ -11,10 +11,10 @@ from faust.exceptions import ProducerSendError
 from faust.transport import producer as faust_producer
 from faust.types import TP, HeadersArg, RecordMetadata
 
+from onex_stream.infra.event_bus.partitioner import choose_partition
 from onex_stream.infra.event_bus.records import Outbound, encoded_size
 
 from .broker import BrokerRefusedError, MemoryBroker
-from .partitioner import choose_partition
 
 if TYPE_CHECKING:
     from .transport import Transport
