@@ -236,12 +236,6 @@ runtime:
 """
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known head-of-line wait (issue 16): an idempotent command's answer is sent once "
-    "its batch's changelog records are acknowledged, so it waits for the batch's slowest "
-    "envelope when both share a batch",
-)
 async def test_an_answer_is_published_without_waiting_for_a_slower_envelope_of_its_batch(
     tmp_path: Path, ids: DeterministicIds, clock: DeterministicClock
 ) -> None:

@@ -123,49 +123,57 @@ class BatchDelivery:
     async def _attempt(
         self, events: Sequence[Any], route: Route
     ) -> list[tuple[Any, BaseException]]:
-        """Answer ``events`` once; ack those whose records the broker acknowledged.
-
-        Remembered answers go out in a second round, once the batch's changelog records
-        are acknowledged (one gather per round: no task per command).
-        """
-        handed: Sequence[_Handed]
+        """Answer ``events`` once; ack each as soon as the broker acknowledged its records
+        (a remembered answer goes out once its changelog record is acknowledged), whatever
+        the other events of the batch still wait for. One by one (max_concurrency 1),
+        envelopes are handled in order while the earlier ones complete."""
+        outcomes: Sequence[BaseException | None]
         if self.settings.max_concurrency == 1:
-            handed = [await self._hand_over(event, route) for event in events]
+            outcomes = await self._in_order(events, route)
         else:
-            handed = await asyncio.gather(*(self._bounded(event, route) for event in events))
-        sends = [send for h in handed if not isinstance(h, Exception) for send in h.sends]
-        results = iter(await asyncio.gather(*sends, return_exceptions=True))
-        failures: list[tuple[Any, BaseException]] = []
-        answering: list[tuple[Any, Awaitable[RecordMetadata]]] = []
-        for event, outcome in zip(events, handed, strict=True):
-            if isinstance(outcome, Exception):
-                failures.append((event, outcome))
-                continue
-            errors = [
-                r for r in (next(results) for _ in outcome.sends) if isinstance(r, BaseException)
-            ]
-            if errors:
-                failures.append((event, errors[0]))
-            elif outcome.then is None:
-                self._ack(event)
-            else:  # its changelog record is acknowledged: now the answer
-                then = outcome.then
-                then.table.confirm(then.key)
-                try:
-                    answering.append((event, await self._send(then.answer, event.message.tp)))
-                except Exception as exc:
-                    failures.append((event, exc))
-        answered = await asyncio.gather(*(sent for _, sent in answering), return_exceptions=True)
-        for (event, _), result in zip(answering, answered, strict=True):
-            if isinstance(result, BaseException):
-                failures.append((event, result))
-            else:
-                self._ack(event)
-        return failures
+            outcomes = await asyncio.gather(*(self._bounded(event, route) for event in events))
+        return [(e, exc) for e, exc in zip(events, outcomes, strict=True) if exc is not None]
 
-    async def _bounded(self, event: Any, route: Route) -> _Handed:
+    async def _in_order(self, events: Sequence[Any], route: Route) -> list[BaseException | None]:
+        """Handle the events one after the other; complete each as soon as it is handed."""
+        handed: asyncio.Queue[_Handed] = asyncio.Queue()
+
+        async def hand_over_all() -> None:
+            for event in events:
+                handed.put_nowait(await self._hand_over(event, route))
+
+        async def complete_all() -> list[BaseException | None]:
+            return [await self._complete(event, await handed.get()) for event in events]
+
+        _, outcomes = await asyncio.gather(hand_over_all(), complete_all())
+        return outcomes
+
+    async def _bounded(self, event: Any, route: Route) -> BaseException | None:
         async with self._semaphore:
-            return await self._hand_over(event, route)
+            handed = await self._hand_over(event, route)
+        return await self._complete(event, handed)
+
+    async def _complete(self, event: Any, handed: _Handed) -> BaseException | None:
+        """Await the broker's acknowledgements of ``handed``, send the remembered answer
+        after them, then ack ``event``; the first failure instead (the event stays unacked)."""
+        if isinstance(handed, Exception):
+            return handed
+        failure: BaseException | None = None
+        for sent in handed.sends:
+            try:
+                await sent
+            except Exception as exc:  # every send is awaited; the first failure counts
+                failure = failure or exc
+        then = handed.then
+        if failure is None and then is not None:  # its changelog record is stored
+            then.table.confirm(then.key)
+            try:
+                await (await self._send(then.answer, event.message.tp))
+            except Exception as exc:
+                failure = exc
+        if failure is None:
+            self._ack(event)
+        return failure
 
     async def _hand_over(self, event: Any, route: Route) -> _Handed:
         """Answer one event and hand its records to the producer at once."""

@@ -22,6 +22,7 @@ from faust.types import TP, RecordMetadata
 from onex_stream.core.errors import EventBusError, HostStartError
 from onex_stream.infra.event_bus.answer_memory import AnswerMemory
 from onex_stream.infra.event_bus.answers_table import AnswersTable
+from onex_stream.infra.event_bus.batch_pipeline import BatchPipeline
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.records import Outbound
@@ -39,6 +40,9 @@ from onex_stream.spi.event_bus import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Batches of one agent answered at once (max_concurrency > 1).
+PIPELINE_DEPTH = 4
 
 
 class FaustEventBus(ProtocolEventBus):
@@ -96,16 +100,22 @@ class FaustEventBus(ProtocolEventBus):
         channel = self.app.topic(topic, partitions=self.settings.partitions)
 
         async def agent(stream: Any) -> None:
-            async for events in stream.noack_take(
-                self.settings.batch_size, within=self.settings.batch_within_seconds
-            ):
-                try:
-                    await self._delivery.deliver(events, route)
-                except Exception as exc:  # never commit past: stop, another worker takes over
-                    await self._stop_worker(exc)
-                    return
+            pipeline = BatchPipeline(self._pipeline_depth(), self._stop_worker)
+            try:
+                async for events in stream.noack_take(
+                    self.settings.batch_size, within=self.settings.batch_within_seconds
+                ):
+                    if not await pipeline.put(self._delivery.deliver(events, route)):
+                        return  # a batch failed: the worker stops
+            finally:
+                pipeline.cancel()
 
         self.app.agent(channel, name=topic.replace(".", "-"))(agent)
+
+    def _pipeline_depth(self) -> int:
+        """Batches answered at once: one when envelopes are handled one by one (order
+        kept), else several, so that a slow envelope holds back no later batch."""
+        return 1 if self.settings.max_concurrency == 1 else PIPELINE_DEPTH
 
     def _answers_table(self, topic: str) -> AnswersTable:
         """The answers table of ``topic``; the first one also starts the expiry sweep."""
