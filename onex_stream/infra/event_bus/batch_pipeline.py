@@ -27,8 +27,8 @@ class BatchPipeline:
         self._stopping: asyncio.Future[None] | None = None
 
     async def put(self, batch: Coroutine[Any, Any, None]) -> bool:
-        """Start ``batch`` once fewer than ``depth`` run (with depth 1, run it through);
-        False, and ``batch`` not run, once a batch failed."""
+        """Start ``batch`` once fewer than ``depth`` run; False, and ``batch`` not run,
+        once a batch failed."""
         while len(self._running) >= self._depth and not self.failed:
             await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
         if self.failed:
@@ -37,9 +37,7 @@ class BatchPipeline:
         task = asyncio.ensure_future(batch)
         self._running.add(task)
         task.add_done_callback(self._done)
-        if self._depth == 1:
-            await asyncio.wait({task})
-        return not self.failed
+        return True
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

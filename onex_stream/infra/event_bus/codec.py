@@ -37,9 +37,10 @@ def encode_envelope(envelope: ModelOnexEnvelope) -> bytes:
     """The bytes ``envelope.to_json()`` writes, by orjson (~3x faster) whenever every value
     is a JSON type orjson knows; pydantic's encoder otherwise (Decimal, bytes, sets...)."""
     try:
-        return orjson.dumps(envelope.__dict__, default=_error_fields, option=orjson.OPT_UTC_Z)
+        encoded = orjson.dumps(envelope.__dict__, default=_error_fields, option=orjson.OPT_UTC_Z)
     except orjson.JSONEncodeError:
         return envelope.to_json()
+    return bytes(memoryview(encoded))  # orjson's bytes hold ~4 KiB; answers may be kept
 
 
 def _error_fields(value: object) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,7 @@ class BatchDelivery:
         self._send = send
         self._limit = settings.max_record_bytes
         self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self._turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.in_flight = 0  # events taken and not yet acked (answered or dead-lettered)
 
     async def deliver(self, events: Sequence[Any], route: Route) -> None:
@@ -135,12 +137,14 @@ class BatchDelivery:
         return [(e, exc) for e, exc in zip(events, outcomes, strict=True) if exc is not None]
 
     async def _in_order(self, events: Sequence[Any], route: Route) -> list[BaseException | None]:
-        """Handle the events one after the other; complete each as soon as it is handed."""
+        """Handle the events one after the other, after the route's earlier batches (which
+        may still wait for acknowledgements); complete each as soon as it is handed."""
         handed: asyncio.Queue[_Handed] = asyncio.Queue()
 
         async def hand_over_all() -> None:
-            for event in events:
-                handed.put_nowait(await self._hand_over(event, route))
+            async with self._turns[id(route)]:  # a route's batches take turns
+                for event in events:
+                    handed.put_nowait(await self._hand_over(event, route))
 
         async def complete_all() -> list[BaseException | None]:
             return [await self._complete(event, await handed.get()) for event in events]

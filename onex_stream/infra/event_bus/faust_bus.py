@@ -41,7 +41,8 @@ from onex_stream.spi.event_bus import (
 
 logger = logging.getLogger(__name__)
 
-#: Batches of one agent answered at once (max_concurrency > 1).
+#: Batches of one agent answered at once (handled one after the other when
+#: max_concurrency is 1, while the earlier ones wait for acknowledgements).
 PIPELINE_DEPTH = 4
 
 
@@ -100,7 +101,7 @@ class FaustEventBus(ProtocolEventBus):
         channel = self.app.topic(topic, partitions=self.settings.partitions)
 
         async def agent(stream: Any) -> None:
-            pipeline = BatchPipeline(self._pipeline_depth(), self._stop_worker)
+            pipeline = BatchPipeline(PIPELINE_DEPTH, self._stop_worker)
             try:
                 async for events in stream.noack_take(
                     self.settings.batch_size, within=self.settings.batch_within_seconds
@@ -111,11 +112,6 @@ class FaustEventBus(ProtocolEventBus):
                 pipeline.cancel()
 
         self.app.agent(channel, name=topic.replace(".", "-"))(agent)
-
-    def _pipeline_depth(self) -> int:
-        """Batches answered at once: one when envelopes are handled one by one (order
-        kept), else several, so that a slow envelope holds back no later batch."""
-        return 1 if self.settings.max_concurrency == 1 else PIPELINE_DEPTH
 
     def _answers_table(self, topic: str) -> AnswersTable:
         """The answers table of ``topic``; the first one also starts the expiry sweep."""

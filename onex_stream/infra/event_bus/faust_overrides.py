@@ -11,6 +11,9 @@
   hand-over blocked on a full buffer stays cancellable at a rebalance. The hand-over
   only blocks when flow control is suspended or a buffer of the record's partition is
   full: it is awaited directly unless one of those holds, and raced as before then.
+  Records now reach the buffers faster than before, so partitions get paused for a
+  full buffer (``on_buffer_full``) more often; while any is, a fetch waits at most
+  5 ms instead of 1 s, so a drained partition is fetched again at once.
 - :class:`CommitGuardMixin` (consumer): Faust computes the offset to commit from the
   acked offsets alone (``Consumer._new_offset``), with an off-by-one at the head
   (faust-streaming #606) and gap intervals that include the record just received:
@@ -76,11 +79,15 @@ READ_STATE: dict[str, tuple[str, ...]] = {
         "_committed_offset",
         "_read_offset",
         "_n_acked",
+        "_buffered_partitions",
     ),
     "faust.transport.conductor:Conductor": ("_tp_index",),
 }
 
 IDLE_WAIT_SECONDS = 1.0  # Faust's own wait, kept as the upper bound
+#: A fetch's wait while partitions are paused for a full stream buffer: they are fetched
+#: again only once a fetch returns, and the buffer drains within milliseconds.
+BUFFERED_WAIT_SECONDS = 0.005
 
 
 class PromptResumeMixin:
@@ -125,7 +132,9 @@ class DirectDrainMixin:
         since_yield = 0
         try:
             while not (stopped() or fetcher_stopped()):
-                records = getmany(timeout=IDLE_WAIT_SECONDS)
+                # partitions paused for a full buffer resume at the next fetch only
+                buffered = consumer._buffered_partitions
+                records = getmany(timeout=BUFFERED_WAIT_SECONDS if buffered else IDLE_WAIT_SECONDS)
                 await asyncio.sleep(0)
                 if consumer.should_stop:
                     continue

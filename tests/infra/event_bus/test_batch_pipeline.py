@@ -3,66 +3,83 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from onex_stream.infra.event_bus.batch_pipeline import BatchPipeline
 
 TIMEOUT = 5.0
 
 
-class Failures(list[Exception]):
+class Log(list[str]):
+    """What the batches did, with a wait for a condition on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Condition()
+
+    async def add(self, entry: str) -> None:
+        async with self.changed:
+            self.append(entry)
+            self.changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(TIMEOUT), self.changed:
+            await self.changed.wait_for(predicate)
+
+
+class Failures(Log):
     async def __call__(self, exc: Exception) -> None:
-        self.append(exc)
+        await self.add(str(exc))
 
 
-async def waiting(gate: asyncio.Event, log: list[str], name: str) -> None:
+async def waiting(gate: asyncio.Event, log: Log, name: str) -> None:
     await gate.wait()
-    log.append(name)
+    await log.add(name)
 
 
 async def test_a_batch_finishes_while_an_earlier_slow_batch_still_runs() -> None:
-    pipeline, slow, log = BatchPipeline(4, Failures()), asyncio.Event(), []
-    assert await pipeline.put(waiting(slow, log, "slow"))
-    done = asyncio.Event()
+    pipeline, slow, done, log = (
+        BatchPipeline(4, Failures()),
+        asyncio.Event(),
+        asyncio.Event(),
+        Log(),
+    )
     done.set()
+    assert await pipeline.put(waiting(slow, log, "slow"))
     assert await pipeline.put(waiting(done, log, "fast"))
-    async with asyncio.timeout(TIMEOUT):
-        while log != ["fast"]:
-            await asyncio.sleep(0)
+    await log.wait_for(lambda: log == ["fast"])
     slow.set()
-    async with asyncio.timeout(TIMEOUT):
-        while log != ["fast", "slow"]:
-            await asyncio.sleep(0)
+    await log.wait_for(lambda: log == ["fast", "slow"])
 
 
 async def test_no_more_than_depth_batches_run_at_once() -> None:
-    pipeline, gate, log = BatchPipeline(2, Failures()), asyncio.Event(), []
+    pipeline, gate, log = BatchPipeline(2, Failures()), asyncio.Event(), Log()
     await pipeline.put(waiting(gate, log, "a"))
     await pipeline.put(waiting(gate, log, "b"))
     third = asyncio.ensure_future(pipeline.put(waiting(gate, log, "c")))
     await asyncio.sleep(0)
     assert not third.done()  # waits for a slot
     gate.set()
-    async with asyncio.timeout(TIMEOUT):
-        assert await third
-        while len(log) < 3:
-            await asyncio.sleep(0)
+    await log.wait_for(lambda: sorted(log) == ["a", "b", "c"])
+    assert third.result()
 
 
 async def test_with_depth_one_each_batch_is_answered_before_the_next_starts() -> None:
-    pipeline, log = BatchPipeline(1, Failures()), []
+    pipeline, log = BatchPipeline(1, Failures()), Log()
 
     async def batch(name: str) -> None:
-        log.append(f"{name} start")
+        await log.add(f"{name} start")
         await asyncio.sleep(0)
-        log.append(f"{name} end")
+        await log.add(f"{name} end")
 
     for name in "ab":
         assert await pipeline.put(batch(name))
+    await log.wait_for(lambda: len(log) == 4)
     assert log == ["a start", "a end", "b start", "b end"]
 
 
 async def test_a_failed_batch_stops_the_pipeline_and_reports_once_at_once() -> None:
-    failures, gate, log = Failures(), asyncio.Event(), []
+    failures, gate, log = Failures(), asyncio.Event(), Log()
     pipeline = BatchPipeline(4, failures)
 
     async def failing() -> None:
@@ -70,12 +87,10 @@ async def test_a_failed_batch_stops_the_pipeline_and_reports_once_at_once() -> N
 
     await pipeline.put(waiting(gate, log, "pending"))
     await pipeline.put(failing())
-    async with asyncio.timeout(TIMEOUT):
-        while not failures:  # reported without waiting for the next batch
-            await asyncio.sleep(0)
+    await failures.wait_for(lambda: bool(failures))  # without waiting for a next batch
     assert not await pipeline.put(waiting(gate, log, "never"))
     pipeline.cancel()
     gate.set()
     await asyncio.sleep(0)
-    assert [str(f) for f in failures] == ["dead letter refused"]
+    assert failures == ["dead letter refused"]
     assert log == []
