@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo kafka-demo test check lint typecheck archcheck unit bench clean
+.PHONY: demo kafka-demo test check lint typecheck archcheck unit bench bench-check clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,12 +37,20 @@ unit: $(STAMP)
 	$(VENV)/bin/coverage report --include='onex_stream/core/*' --fail-under=90 > /dev/null \
 		|| (echo "onex_stream/core coverage is below 90%"; exit 1)
 
-test: check unit
+test: check unit bench-check
 
+# ~20 s, ratios only: fails when a bare Faust agent's CPU per envelope over the host's,
+# in the same run, is more than 25% below tests/benchmarks/baseline.json.
+bench-check: $(STAMP)
+	$(PY) -m tests.benchmarks.quick_ratio
+
+# Figures only, nothing asserted (docs/benchmarks.md); bench_kafka starts its own broker.
 bench: $(STAMP)
-	$(PY) -m tests.benchmarks.bench_inmemory_host
 	$(PY) -m tests.benchmarks.bench_kafka
+	$(PY) -m tests.benchmarks.bench_inmemory_host
+	$(PY) -m tests.benchmarks.bench_head_of_line
 	$(PY) -m tests.benchmarks.bench_handlers
+	$(PY) -m tests.benchmarks.bench_http_io
 	$(PY) -m tests.benchmarks.bench_metrics_scrape
 
 clean:

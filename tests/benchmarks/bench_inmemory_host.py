@@ -1,28 +1,34 @@
-"""Throughput and latency of the runtime host on memory://, beside a bare Faust agent.
+"""Throughput, CPU and latency of the runtime host on memory://, beside bare Faust agents.
 
-Run: ``make bench`` (or ``python tests/benchmarks/bench_inmemory_host.py [-n N]``).
-Prints figures; asserts nothing. Variants, each on a fresh in-process broker:
+Run: ``python -m tests.benchmarks.bench_inmemory_host [-n N] [--rounds R] [--quick]``.
+Prints figures; asserts nothing. In one process, interleaved rounds (each round starts
+one variant later), each run on a fresh in-process broker holding N commands
+(~440-byte local.echo envelopes, 4 partitions) before the app starts:
 
-- host: the runtime host (dev demo contract, local handler, 4 partitions);
-- bare: a bare Faust agent on the same transport that decodes and re-encodes the
-  JSON and awaits ``topic.send`` per event (Faust's documented style);
-- latency: the host under a paced load, end-to-end latency per envelope;
+- host: the runtime host (dev demo contract, local handler);
+- bare: a bare Faust agent, ``async for value in stream`` and ``await topic.send`` per
+  event, doing the same decode -> build answer -> encode work as bench_kafka's;
+- ack only: Faust's consumption path alone, a batching agent that only acks
+  (``noack_take``); the host's goal is to be at least as fast (ratio >= 1.0).
+
+Throughput = N / (all N answered - partitions assigned); CPU µs per envelope = this
+process's CPU time over the same window / N. Then, on a fresh host:
+
+- latency: local.echo end to end (command appended -> answer appended, perf_counter),
+  paced at half the host's median throughput just measured: p50, p99, p99.9;
 - overhead: decode -> route -> encode per envelope in process, handler excluded;
-- rss: peak RSS of a process hosting 10 nodes that answered N envelopes.
+- rss: peak RSS of a process of its own hosting 10 nodes that answered N envelopes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,141 +36,87 @@ import faust
 
 from onex_stream.bootstrap import build_host, faust_app
 from onex_stream.infra.event_bus.codec import decode_envelope
-from onex_stream.infra.event_bus.memory import get_broker, reset_brokers
+from onex_stream.infra.event_bus.memory import get_broker
 from onex_stream.infra.event_bus.records import response_record
 from onex_stream.infra.observability.instrumented_handler import InstrumentedHandler
+from tests.benchmarks.common import (
+    COMMAND_TOPIC,
+    EVENT_TOPIC,
+    REPO,
+    Run,
+    app_options,
+    commands,
+    interleaved,
+    paired_ratios,
+    peak_rss_mib,
+    percentile,
+    ratio_line,
+    run_line,
+)
+from tests.benchmarks.common import command as command_record
+from tests.benchmarks.memory_runs import (
+    DEMO,
+    Paced,
+    bare_memory_app,
+    drain_memory,
+    memory_host,
+    memory_url,
+    paced_latencies,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "contracts" / "runtime" / "dev_demo_host.yaml"
-COMMAND_TOPIC = "onex.demo.orders.cmd.v1"
-EVENT_TOPIC = "onex.demo.orders.evt.v1"
-QUIET = {"web_enabled": False}
+__all__ = ["COMMAND_TOPIC", "DEMO", "EVENT_TOPIC", "command", "drain"]
+LABELS = {
+    "host": "runtime host (local handler)",
+    "bare": "bare Faust agent",
+    "ack only": "Faust path alone (ack only)",
+}
 
 
 def command(n: int, target: str = "echo_compute") -> bytes:
-    return json.dumps(
-        {
-            "envelope_id": str(uuid.uuid4()),
-            "correlation_id": str(uuid.uuid4()),
-            "source_node": "bench",
-            "target_node": target,
-            "handler_type": "local",
-            "operation": "local.echo",
-            "timestamp": "2030-01-01T00:00:00Z",
-            "payload": {"order_id": n, "items": [{"sku": "A-1", "qty": 2}], "note": "x" * 200},
-        }
-    ).encode()
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if len(values) > 1 else values[0]
+    """One command's value (for bench_host_memory, bench_metrics_scrape, bench_effectively_once)."""
+    return command_record(n, target)[1]
 
 
 async def drain(app: faust.App, url: str, records: list[bytes], out_topic: str) -> float:
-    """Start ``app``, append ``records`` to the command topic, time until all answered."""
-    broker = get_broker(url)
-    await app.start()
-    await broker.wait_until(lambda: bool(app.consumer.assignment()), 30)
-    started = time.perf_counter()
-    for i, value in enumerate(records):
-        broker.append(COMMAND_TOPIC, value, key=str(i).encode())
-    await broker.wait_until(lambda: broker.count(out_topic) >= len(records), 300)
-    elapsed = time.perf_counter() - started
-    await app.stop()
-    reset_brokers()
-    return len(records) / elapsed
+    """Envelopes/s of ``app`` answering ``records`` (for bench_effectively_once)."""
+    keyed = [(b"%d" % i, value) for i, value in enumerate(records)]
+    return (await drain_memory(app, url, keyed, out_topic)).rate
 
 
-async def host_throughput(n: int) -> float:
-    url = f"memory://host-{uuid.uuid4().hex}"
-    host = build_host(DEMO, env={"ONEX_ENV": "test"}, bus_overrides={**QUIET, "broker_url": url})
-    return await drain(faust_app(host), url, [command(i) for i in range(n)], EVENT_TOPIC)
+async def host_run(n: int) -> Run:
+    url = memory_url("host")
+    return await drain_memory(memory_host(url, logs="as-is"), url, commands(n))
 
 
-async def bare_throughput(n: int) -> float:
-    url = f"memory://bare-{uuid.uuid4().hex}"
-    app = faust.App(
-        f"bare-{uuid.uuid4().hex}",
-        broker=url,
-        store="memory://",
-        web_enabled=False,
-        value_serializer="raw",
-        topic_partitions=4,
-        topic_disable_leader=True,
-        datadir=tempfile.mkdtemp(),
-    )
-    source, sink = app.topic(COMMAND_TOPIC), app.topic(EVENT_TOPIC)
-
-    @app.agent(source)
-    async def echo(stream: Any) -> None:
-        async for value in stream:
-            data = json.loads(value)
-            await sink.send(key=data["correlation_id"].encode(), value=json.dumps(data).encode())
-
-    return await drain(app, url, [command(i) for i in range(n)], EVENT_TOPIC)
+async def bare_run(n: int) -> Run:
+    url = memory_url("bare")
+    with tempfile.TemporaryDirectory() as tmp:
+        return await drain_memory(bare_memory_app(url, Path(tmp)), url, commands(n))
 
 
-async def ceiling_throughput(n: int) -> float:
+async def ack_only_run(n: int) -> Run:
     """Faust's own consumption path alone: a batching agent that only acks."""
-    url = f"memory://ceiling-{uuid.uuid4().hex}"
-    app = faust.App(
-        f"ceiling-{uuid.uuid4().hex}",
-        broker=url,
-        store="memory://",
-        web_enabled=False,
-        value_serializer="raw",
-        topic_partitions=4,
-        topic_disable_leader=True,
-        datadir=tempfile.mkdtemp(),
-    )
-    source, done = app.topic(COMMAND_TOPIC), get_broker(url)
+    url = memory_url("ackonly")
+    done = get_broker(url)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = faust.App(f"ackonly-{url[-8:]}", **app_options(url, Path(tmp)))
 
-    @app.agent(source)
-    async def ack_only(stream: Any) -> None:
-        async for events in stream.noack_take(1000, within=0.01):
-            for event in events:
-                event.ack()
-                done.append(EVENT_TOPIC, None, partition=0)  # counted by drain()
+        @app.agent(app.topic(COMMAND_TOPIC))
+        async def ack_only(stream: Any) -> None:
+            async for events in stream.noack_take(1000, within=0.01):
+                for event in events:
+                    event.ack()
+                    done.append(EVENT_TOPIC, None, partition=0)  # counted by drain_memory
 
-    return await drain(app, url, [command(i) for i in range(n)], EVENT_TOPIC)
+        return await drain_memory(app, url, commands(n))
 
 
-async def host_latency(n: int, rate: int) -> list[float]:
-    """Seconds from append to response, under a paced load of ``rate`` envelopes/s."""
-    url = f"memory://lat-{uuid.uuid4().hex}"
-    host = build_host(DEMO, env={"ONEX_ENV": "test"}, bus_overrides={**QUIET, "broker_url": url})
-    app, broker = faust_app(host), get_broker(url)
-    await app.start()
-    await broker.wait_until(lambda: bool(app.consumer.assignment()), 30)
-    sent: dict[str, float] = {}
-    burst = max(1, rate // 100)
-    for start in range(0, n, burst):
-        for i in range(start, min(n, start + burst)):
-            value = command(i)
-            sent[json.loads(value)["correlation_id"]] = time.perf_counter()
-            broker.append(COMMAND_TOPIC, value, key=str(i).encode())
-        await asyncio.sleep(0.01)
-    await broker.wait_until(lambda: broker.count(EVENT_TOPIC) >= n, 60)
-    await app.stop()
-    # arrival times are recorded by the broker in ms; use our own clock via the log order
-    latencies = []
-    for p in range(broker.partitions_for(EVENT_TOPIC) or 0):
-        for record in broker.records(EVENT_TOPIC, p):
-            key = (record.key or b"").decode()
-            latencies.append(record.timestamp_ms / 1000 - _wall(sent[key]))
-    return latencies
-
-
-_PERF_TO_WALL = time.time() - time.perf_counter()
-
-
-def _wall(perf: float) -> float:
-    return perf + _PERF_TO_WALL
+VARIANTS = {"host": host_run, "bare": bare_run, "ack only": ack_only_run}
 
 
 async def routing_overhead(n: int) -> list[float]:
     """Seconds per envelope for decode -> route -> encode, minus the handler's own time."""
-    host = build_host(DEMO, env={"ONEX_ENV": "test"}, bus_overrides=QUIET)
+    host = build_host(DEMO, env={"ONEX_ENV": "test"}, bus_overrides={"web_enabled": False})
     instrumented = host.runtime.handlers[next(iter(host.runtime.handlers))]
     assert isinstance(instrumented, InstrumentedHandler)
     handler = instrumented.inner  # the handler's own time, without the metrics wrapper
@@ -180,12 +132,10 @@ async def routing_overhead(n: int) -> list[float]:
 
     handler.execute = timed  # type: ignore[method-assign]
     await host.start()
-    records = [command(i) for i in range(n)]
     samples = []
-    for raw in records:
+    for _, raw in commands(n):
         t0 = time.perf_counter()
-        envelope = decode_envelope(raw)
-        response = await host.handle(envelope)  # type: ignore[arg-type]
+        response = await host.handle(decode_envelope(raw))  # type: ignore[arg-type]
         response_record(response, EVENT_TOPIC)
         samples.append(time.perf_counter() - t0 - spent[0])
     await host.stop()
@@ -194,103 +144,104 @@ async def routing_overhead(n: int) -> list[float]:
 
 def ten_node_rss(n: int) -> float:
     """Peak RSS (MiB) of a fresh process hosting 10 nodes that answered ``n`` envelopes."""
-    code = (
-        f"import asyncio, sys; sys.path.insert(0, {str(REPO)!r}); "
-        "from tests.benchmarks.bench_inmemory_host import _rss_child, peak_rss_mib; "
-        f"asyncio.run(_rss_child({n})); print(peak_rss_mib())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    child = [sys.executable, "-m", "tests.benchmarks.bench_inmemory_host", "--rss-child", str(n)]
+    result = subprocess.run(child, capture_output=True, text=True, check=True, cwd=REPO)
     return float(result.stdout.strip().splitlines()[-1])
 
 
 async def _rss_child(n: int) -> None:
+    from tests.benchmarks.bench_host_memory import write_layout  # noqa: PLC0415 -- imports us
+
+    slugs = [f"node_{i}" for i in range(10)]
+    url = memory_url("rss")
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        (root / "runtime").mkdir()
-        (root / "nodes").mkdir()
-        slugs = [f"node_{i}" for i in range(10)]
-        for slug in slugs:
-            (root / "nodes" / f"{slug}.yaml").write_text(
-                f'schema_version: "1.0.0"\nname: "{slug}"\nnode_type: "COMPUTE"\n'
-                'io_operations: [{type: local, operations: ["local.echo"]}]\n'
-            )
-        nodes = "\n".join(f'    - slug: "{slug}"' for slug in slugs)
-        contract = root / "runtime" / "ten.yaml"
-        contract.write_text(
-            'schema_version: "2.0.0"\nruntime:\n  name: "ten_nodes"\n  event_bus:\n'
-            '    config:\n      topics: {input: "onex.demo.orders.cmd.v1"}\n      partitions: 4\n'
-            f'  handlers:\n    - type: "local"\n  nodes:\n{nodes}\n'
-        )
-        url = "memory://rss"
-        host = build_host(
-            contract, env={"ONEX_ENV": "test"}, bus_overrides={**QUIET, "broker_url": url}
-        )
-        records = [command(i, target=slugs[i % 10]) for i in range(n)]
-        await drain(faust_app(host), url, records, EVENT_TOPIC)
+        contract = write_layout(Path(tmp), slugs)
+        overrides = {"web_enabled": False, "broker_url": url}
+        host = build_host(contract, env={"ONEX_ENV": "test"}, bus_overrides=overrides)
+        records = [command_record(i, target=slugs[i % 10]) for i in range(n)]
+        await drain_memory(faust_app(host), url, records)
 
 
-def peak_rss_mib() -> float:
-    """This process's peak RSS (VmHWM; ru_maxrss would include a forking parent's)."""
-    status = Path("/proc/self/status").read_text().splitlines()
-    return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def run(label: str, fn: Callable[[], Any]) -> Any:
-    print(f"  running {label}...", file=sys.stderr, flush=True)
-    return fn()
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, help="envelopes per throughput run (20,000)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (3)")
+    parser.add_argument("--latency-seconds", type=float, help="paced latency run (10)")
+    parser.add_argument("--quick", action="store_true", help="small N, 1 round, short latency")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    quick = args.quick
+    args.n = args.n or (3_000 if quick else 20_000)
+    args.rounds = args.rounds or (1 if quick else 3)
+    args.latency_seconds = args.latency_seconds or (2.0 if quick else 10.0)
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=20_000, help="envelopes per throughput run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
-    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
-    args = parser.parse_args()
+    args = parse_args()
+    if args.rss_child:
+        asyncio.run(_rss_child(args.rss_child))
+        print(peak_rss_mib())
+        return
     if args.loop == "uvloop":
         import uvloop  # noqa: PLC0415 -- optional
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    host_rates, bare_rates, ceiling_rates = [], [], []
-    for _ in range(args.rounds):
-        host_rates.append(run("host", lambda: asyncio.run(host_throughput(args.n))))
-        bare_rates.append(run("bare", lambda: asyncio.run(bare_throughput(args.n))))
-        ceiling_rates.append(run("ceiling", lambda: asyncio.run(ceiling_throughput(args.n))))
-    latencies = run("latency", lambda: asyncio.run(host_latency(5_000, rate=5_000)))
-    overhead = run("overhead", lambda: asyncio.run(routing_overhead(args.n)))
-    rss = run("rss", lambda: ten_node_rss(args.n))
-    report(args, host_rates, bare_rates, ceiling_rates, latencies, overhead, rss)
+    results = interleaved(
+        list(VARIANTS), lambda name: asyncio.run(VARIANTS[name](args.n)), args.rounds, log
+    )
+    rate = statistics.median(r.rate for r in results["host"]) / 2
+    count = max(100, int(rate * args.latency_seconds))
+    log(f"  latency: {count} envelopes at {rate:,.0f}/s...")
+    url = memory_url("latency")
+    app = memory_host(url, logs="as-is")
+    latency = asyncio.run(paced_latencies(app, url, commands(count), rate))
+    log("  routing overhead...")
+    overhead = asyncio.run(routing_overhead(args.n))
+    log("  rss...")
+    rss = ten_node_rss(args.n)
+    report(args, results, (rate, count, latency), overhead, rss)
 
 
 def report(
     args: argparse.Namespace,
-    host_rates: list[float],
-    bare_rates: list[float],
-    ceiling_rates: list[float],
-    latencies: list[float],
+    results: dict[str, list[Run]],
+    latency: tuple[float, int, Paced],
     overhead: list[float],
     rss: float,
 ) -> None:
     """Print the figures."""
-    host, bare = statistics.median(host_rates), statistics.median(bare_rates)
-    rounds = f"median of {args.rounds} interleaved rounds"
-    print(f"memory:// transport, {args.loop} loop, {args.n} envelopes, {rounds}")
-    for label, rates in (
-        ("runtime host (local handler)", host_rates),
-        ("bare Faust agent", bare_rates),
-        ("Faust path alone (ack only)", ceiling_rates),
-    ):
-        runs = [round(r) for r in rates]
-        print(f"  {label:30s}{statistics.median(rates):10,.0f} envelopes/s  {runs}")
-    print(f"  ratio host / bare             {host / bare:10.2f}x")
-    print("end-to-end latency, host at 5,000 envelopes/s offered (ms resolution)")
-    p50, p99 = percentile(latencies, 50) * 1e3, percentile(latencies, 99) * 1e3
-    print(f"  p50 {p50:7.2f} ms   p99 {p99:7.2f} ms")
+    print(
+        f"memory:// transport, {args.loop} loop, {args.n:,} envelopes of ~440 bytes, "
+        f"4 partitions, median of {args.rounds} interleaved rounds"
+    )
+    for name, label in LABELS.items():
+        print(run_line(label, results[name]))
+    host = results["host"]
+    for other, goal in (("bare", ""), ("ack only", "  (goal >= 1.0)")):
+        rates = paired_ratios((r.rate for r in host), (r.rate for r in results[other]))
+        print(ratio_line(f"host / {other} (throughput)", rates) + goal)
+    cpu = paired_ratios((r.cpu_us for r in results["bare"]), (r.cpu_us for r in host))
+    print(ratio_line("bare CPU / host CPU per envelope", cpu))
+    rate, count, paced = latency
+    latencies = list(paced.latencies.values())
+    print(
+        f"end-to-end latency, local.echo, {count:,} envelopes paced at {rate:,.0f}/s "
+        f"(half the host's median throughput), {len(latencies):,} answered"
+    )
+    quantiles = "   ".join(
+        f"p{q:g} {percentile(latencies, q) * 1e3:7.2f} ms" for q in (50, 99, 99.9)
+    )
+    print(f"  {quantiles}   last answer {paced.tail * 1e3:.0f} ms after the last command")
     print("routing overhead per envelope (decode -> route -> encode, handler excluded)")
     p50, p99 = percentile(overhead, 50) * 1e6, percentile(overhead, 99) * 1e6
-    print(f"  p50 {p50:7.1f} us   p99 {p99:7.1f} us")
-    print(f"peak RSS, 10 nodes hosted, {args.n} envelopes answered: {rss:.0f} MiB")
+    print(f"  p50 {p50:7.1f} µs   p99 {p99:7.1f} µs")
+    print(f"peak RSS, 10 nodes hosted, {args.n:,} envelopes answered: {rss:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,30 @@
-"""End-to-end throughput of the runtime host on a real Kafka-protocol broker (tansu).
+"""Throughput, CPU and peak RSS of the runtime host on tansu, beside Faust agents and aiokafka.
 
-Run: ``python tests/benchmarks/bench_kafka.py [-n N] [--rounds R]``. Prints figures;
-asserts nothing. One tansu broker (memory storage, loopback) serves the whole run. Per
-round the variants run interleaved, in this process, one worker each, on fresh topics
-(4 partitions) and a fresh consumer group:
+Run: ``python -m tests.benchmarks.bench_kafka [-n N] [--rounds R] [--quick]``. Prints
+figures; asserts nothing. One tansu broker (memory storage, loopback) serves the whole
+run. Per round the variants run interleaved (each round starts one variant later), each
+in a process of its own, one worker each, on fresh topics (4 partitions) and a fresh
+consumer group:
 
 - host: the runtime host (kafka contract, ONEX_ENV=test, local handler, node echo_compute);
 - bare: a bare Faust agent, ``async for value in stream`` and ``await topic.send`` per event;
+- tuned: a batched Faust agent, strict at-least-once: ``stream.noack_take(1000,
+  within=0.01)``, each batch produced through ``app.producer.send`` (a future per
+  record), all the batch's futures awaited, then ``await stream.ack(event)`` per event;
+  Faust's Monitor sensor removed, the root logger's level restored after the start;
 - raw: an aiokafka loop: getmany -> send per record -> await the batch's acks -> commit.
 
 How it is measured: N commands (~440-byte JSON envelopes, local.echo, keyed by
 correlation_id) are produced before the variant starts. Start = the moment the variant's
 consumer got its partitions (Faust's ``on_partitions_assigned`` signal, aiokafka's
 rebalance listener): the group join is excluded. End = the moment a counting process
-(aiokafka, no group, the event topic from the beginning; a process of its own so that it
-takes no time from the variant's event loop) has seen N answers. Both are read on the
-system-wide monotonic clock; throughput = N / (end - start). Once the variant stopped
-(final commit), the counting process reads the event topic to its end: answers beyond N
-are duplicates.
+(aiokafka, no group, the event topic from the beginning) has seen answers to N distinct
+commands (or, if some are never answered, the last new one before 20 s without any).
+Both are read on the system-wide monotonic clock; throughput = answered / (end - start).
+The variant's process reports its CPU time from assignment to end (over N: service CPU
+µs per envelope) and its peak RSS (VmHWM). Once the variant stopped (final commit), the
+counting process reads the event topic to its end: answers beyond one per command are
+duplicates, commands without an answer are lost.
 """
 
 from __future__ import annotations
@@ -25,33 +32,60 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.benchmarks.common import (
+    PARTITIONS,
+    REPO,
+    Mark,
+    Run,
+    app_options,
+    bare_app,
+    causation_id,
+    commands,
+    interleaved,
+    on_assignment,
+    paired_ratios,
+    peak_rss_mib,
+    ratio_line,
+    respond,
+    run_line,
+)
 
-from onex_stream.bootstrap import build_host, faust_app
-from tests.support.kafka import TansuBroker
-from tests.support.kafka_clients import create_topics, produce
+if TYPE_CHECKING:
+    import faust
 
-PARTITIONS = 4
-NOTE = "x" * 40  # commands of ~440 bytes
+# A variant's process imports only what the variant uses (its peak RSS is measured):
+# faust, onex_stream and the test clients are imported where needed.
+# Used by bench_effectively_once and bench_scale_out.
+__all__ = [
+    "GROUP_TIMEOUTS",
+    "NODE",
+    "PARTITIONS",
+    "RUNTIME",
+    "VARIANTS",
+    "json",
+    "log",
+    "measure",
+    "start_faust",
+]
 # The kafka tests' group timeouts (a join takes ~3 s), for every variant.
 GROUP_TIMEOUTS = {
     "session_timeout_ms": 3000,
     "heartbeat_interval_ms": 300,
     "rebalance_timeout_ms": 1000,
 }
+STALL_SECONDS = 20.0  # the counting process gives up on missing answers after this
 NODE = """\
 schema_version: "1.0.0"
 name: "echo_compute"
@@ -70,58 +104,36 @@ runtime:
 LABELS = {
     "host": "runtime host (local handler)",
     "bare": "bare Faust agent",
+    "tuned": "tuned batched Faust agent",
     "raw": "raw aiokafka loop",
 }
-Started = tuple[list[float], Callable[[], Awaitable[None]]]  # (assignment times, stop)
+Started = tuple[list[Mark], Callable[[], Awaitable[None]]]  # (assignment marks, stop)
+Starter = Callable[[str, str, str, str, Path], Awaitable[Started]]
 
 
-def command(n: int) -> tuple[bytes, bytes]:
-    """Key and value of one ~440-byte local.echo command."""
-    ids = {"envelope_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())}
-    payload = {"order_id": n, "customer": "c-42", "items": [{"sku": "A-1", "qty": 2}], "note": NOTE}
-    value = {
-        **ids,
-        "envelope_version": "1.0",
-        "source_node": "bench",
-        "target_node": "echo_compute",
-        "handler_type": "local",
-        "operation": "local.echo",
-        "timestamp": "2030-01-01T00:00:00Z",
-        "metadata": {},
-        "payload": payload,
-    }
-    return ids["correlation_id"].encode(), json.dumps(value).encode()
-
-
-def respond(value: bytes) -> tuple[bytes, bytes]:
-    """The bare and raw variants' work per record: decode, build the answer, encode."""
-    data = json.loads(value)
-    answer = {
-        **data,
-        "envelope_id": str(uuid.uuid4()),
-        "causation_id": data["envelope_id"],
-        "source_node": data["target_node"],
-        "target_node": data["source_node"],
-        "timestamp": datetime.now(UTC).isoformat(),
-        "is_response": True,
-        "success": True,
-    }
-    return data["correlation_id"].encode(), json.dumps(answer).encode()
+# -- the variants -------------------------------------------------------------------------
 
 
 async def start_faust(app: faust.App) -> Started:
-    assigned: list[float] = []
-
-    def on_assigned(sender: Any, partitions: set[Any], **_: Any) -> None:
-        if partitions:
-            assigned.append(time.monotonic())
-
-    app.on_partitions_assigned.connect(on_assigned)
+    """Start ``app``; its assignment marks fill as partitions are assigned."""
+    marks = on_assignment(app)
     await app.start()
-    return assigned, app.stop
+    return marks, app.stop
+
+
+def faust_options(bootstrap: str, tmp: Path) -> dict[str, Any]:
+    return app_options(
+        f"kafka://{bootstrap}",
+        tmp / "data",
+        broker_session_timeout=GROUP_TIMEOUTS["session_timeout_ms"] / 1000,
+        broker_heartbeat_interval=GROUP_TIMEOUTS["heartbeat_interval_ms"] / 1000,
+        broker_rebalance_timeout=GROUP_TIMEOUTS["rebalance_timeout_ms"] / 1000,
+    )
 
 
 async def start_host(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> Started:
+    from onex_stream.bootstrap import build_host, faust_app  # noqa: PLC0415 -- see above
+
     (tmp / "echo_compute.yaml").write_text(NODE)
     config = {
         "bootstrap_servers": bootstrap,
@@ -139,33 +151,45 @@ async def start_host(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) ->
 
 
 async def start_bare(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> Started:
-    app = faust.App(
-        f"bench_bare_{tag}",
-        broker=f"kafka://{bootstrap}",
-        store="memory://",
-        web_enabled=False,
-        value_serializer="raw",
-        key_serializer="raw",
-        topic_partitions=PARTITIONS,
-        topic_disable_leader=True,
-        datadir=str(tmp / "data"),
-        broker_session_timeout=GROUP_TIMEOUTS["session_timeout_ms"] / 1000,
-        broker_heartbeat_interval=GROUP_TIMEOUTS["heartbeat_interval_ms"] / 1000,
-        broker_rebalance_timeout=GROUP_TIMEOUTS["rebalance_timeout_ms"] / 1000,
+    import faust  # noqa: PLC0415 -- see above
+
+    return await start_faust(
+        bare_app(faust.App, f"bench_bare_{tag}", cmd, evt, faust_options(bootstrap, tmp))
     )
-    source, sink = app.topic(cmd), app.topic(evt)
 
-    @app.agent(source)
+
+def tuned_app(name: str, options: dict[str, Any]) -> faust.App:
+    """A Faust app without the Monitor sensor (its figures go unused)."""
+    import faust  # noqa: PLC0415 -- see above
+
+    class TunedApp(faust.App):
+        async def on_start(self) -> None:
+            await super().on_start()
+            self.sensors.remove(self.monitor)
+
+    return TunedApp(name, **options)
+
+
+async def start_tuned(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> Started:
+    app = tuned_app(f"bench_tuned_{tag}", faust_options(bootstrap, tmp))
+
+    @app.agent(app.topic(cmd))
     async def echo(stream: Any) -> None:
-        async for value in stream:
-            key, answer = respond(value)
-            await sink.send(key=key, value=answer)
+        async for events in stream.noack_take(1000, within=0.01):
+            answers = [respond(event.value) for event in events]
+            sends = [await app.producer.send(evt, k, v, None, None, None) for k, v in answers]
+            await asyncio.gather(*sends)  # every answer stored before any ack
+            for event in events:
+                await stream.ack(event)
 
-    return await start_faust(app)
+    level = logging.getLogger().level
+    started = await start_faust(app)
+    logging.getLogger().setLevel(level)
+    return started
 
 
 async def start_raw(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> Started:
-    assigned: list[float] = []
+    marks: list[Mark] = []
 
     class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         async def on_partitions_revoked(self, revoked: Any) -> None:
@@ -173,7 +197,7 @@ async def start_raw(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> 
 
         async def on_partitions_assigned(self, partitions: Any) -> None:
             if partitions:
-                assigned.append(time.monotonic())
+                marks.append(Mark.now())
 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -205,58 +229,84 @@ async def start_raw(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> 
         await consumer.stop()
         await producer.stop()
 
-    return assigned, stop
+    return marks, stop
 
 
-VARIANTS = {"host": start_host, "bare": start_bare, "raw": start_raw}
+VARIANTS: dict[str, Starter] = {
+    "host": start_host,
+    "bare": start_bare,
+    "tuned": start_tuned,
+    "raw": start_raw,
+}
+OWN_PROCESS = set(VARIANTS)  # variants registered later (bench_effectively_once) run in process
 
 
-async def measure(variant: str, bootstrap: str, n: int) -> tuple[float, int]:
-    """Throughput (envelopes/s) and duplicates of one variant on fresh topics and group."""
-    tag = f"{variant}{uuid.uuid4().hex[:8]}"
-    cmd, evt, err = (f"onex.{tag}.orders.{signal}.v1" for signal in ("cmd", "evt", "error"))
-    await create_topics(bootstrap, [cmd, evt, err], PARTITIONS)
-    keys, values = zip(*(command(i) for i in range(n)), strict=True)
-    await produce(bootstrap, cmd, list(values), list(keys))
-    counter = await asyncio.create_subprocess_exec(
+# -- serving one variant --------------------------------------------------------------------
+
+
+async def serve(variant: str, topics: list[str], until: Awaitable[Any]) -> dict[str, Any]:
+    """Run ``variant`` (``topics``: bootstrap, tag, command, event) until ``until`` is done;
+    its assignment times, CPU seconds from assignment to then, and peak RSS (MiB)."""
+    bootstrap, tag, cmd, evt = topics
+    with tempfile.TemporaryDirectory() as tmp:
+        marks, stop = await VARIANTS[variant](bootstrap, tag, cmd, evt, Path(tmp))
+        try:
+            await until
+            done = Mark.now()
+        finally:
+            await stop()  # final commit: every answer is on the topic now
+    return {
+        "assigned": [mark.at for mark in marks],
+        "cpu_seconds": done.cpu - marks[0].cpu,
+        "rss_mib": peak_rss_mib(),
+    }
+
+
+async def serve_child(variant: str, topics: list[str]) -> None:
+    """(Variant process.) Serve until stdin has a line, then print the figures as JSON."""
+    figures = await serve(variant, topics, asyncio.to_thread(sys.stdin.readline))
+    print(json.dumps(figures), flush=True)
+
+
+async def serve_in_child(variant: str, topics: list[str], end: Awaitable[Any]) -> dict[str, Any]:
+    """Serve ``variant`` in a process of its own until ``end`` is done."""
+    child = await spawn("--serve", variant, *topics)
+    try:
+        await end
+        child.stdin.write(b"stop\n")  # type: ignore[union-attr]
+        line = await asyncio.wait_for(child.stdout.readline(), 120)  # type: ignore[union-attr]
+        figures: dict[str, Any] = json.loads(line)
+        return figures
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await child.wait()
+
+
+async def spawn(*args: str) -> asyncio.subprocess.Process:
+    """This module in a process of its own, talking through stdin and stdout."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
-        __file__,
-        "--count-answers",
-        bootstrap,
-        evt,
-        str(n),
+        "-m",
+        "tests.benchmarks.bench_kafka",
+        *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
-    assert counter.stdin is not None and counter.stdout is not None
-    try:
-        await asyncio.wait_for(counter.stdout.readline(), 60)  # "ready"
-        with tempfile.TemporaryDirectory() as tmp:
-            assigned, stop = await VARIANTS[variant](bootstrap, tag, cmd, evt, Path(tmp))
-            try:
-                end = float(await asyncio.wait_for(counter.stdout.readline(), 600))
-            finally:
-                await stop()  # final commit: every answer is on the topic now
-        counter.stdin.close()
-        line = await asyncio.wait_for(counter.stdout.readline(), 60)
-        total, distinct = map(int, line.split())
-    finally:
-        if counter.returncode is None:
-            counter.kill()
-        await counter.wait()
-    if len(assigned) != 1:
-        log(f"    {variant}: {len(assigned)} assignments")
-    if distinct != n:
-        log(f"    {variant}: {n - distinct} envelopes unanswered")
-    return n / (end - assigned[0]), total - n
+
+
+# -- counting answers -----------------------------------------------------------------------
 
 
 async def count_answers(bootstrap: str, topic: str, n: int) -> None:
-    """(Counting process.) Print "ready", then the time N answers were seen, then (once
-    stdin is closed) how many answers and distinct envelopes answered the topic holds.
+    """(Counting process.) Print "ready"; then the time answers to N distinct commands
+    were seen (or the last new one before STALL_SECONDS without any) and how many were;
+    then, once stdin is closed, how many answers and answered commands the topic holds.
 
     Counted by reading the topic to its end, not from its end offsets, which tansu 0.6
-    under-reports after multi-record batches.
+    under-reports after multi-record batches. Distinct keys (correlation_ids) are counted
+    while timing; causation_ids at the end.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
@@ -267,61 +317,157 @@ async def count_answers(bootstrap: str, topic: str, n: int) -> None:
         await consumer.position(partition)
     print("ready", flush=True)
     answers: list[bytes] = []
-    while len(answers) < n:
-        answers += [r.value for rs in (await consumer.getmany(timeout_ms=100)).values() for r in rs]
-    print(time.monotonic(), flush=True)
+    keys: set[bytes | None] = set()
+    last = time.monotonic()
+    while len(keys) < n and time.monotonic() - last < (STALL_SECONDS if keys else 120):
+        records = [r for rs in (await consumer.getmany(timeout_ms=100)).values() for r in rs]
+        answers += [r.value for r in records]
+        seen = len(keys)
+        keys.update(r.key for r in records)
+        if len(keys) > seen:
+            last = time.monotonic()
+    print(last, len(keys), flush=True)
     await asyncio.to_thread(sys.stdin.read)
     while batch := await consumer.getmany(timeout_ms=1000):
         answers += [r.value for records in batch.values() for r in records]
-    distinct = {json.loads(value)["causation_id"] for value in answers}
-    print(len(answers), len(distinct), flush=True)
+    print(len(answers), len({causation_id(value) for value in answers}), flush=True)
     await consumer.stop()
+
+
+class Counter:
+    """The counting process, seen from the measuring one."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.stdout: asyncio.StreamReader = process.stdout  # type: ignore[assignment]
+
+    @classmethod
+    async def start(cls, bootstrap: str, topic: str, n: int) -> Counter:
+        counter = cls(await spawn("--count-answers", bootstrap, topic, str(n)))
+        await asyncio.wait_for(counter.stdout.readline(), 60)  # "ready"
+        return counter
+
+    async def end(self) -> tuple[float, int]:
+        """When answers to N distinct commands (or all there were) were seen, and how many."""
+        end, answered = (await asyncio.wait_for(self.stdout.readline(), 900)).split()
+        return float(end), int(answered)
+
+    async def totals(self) -> tuple[int, int]:
+        """Answers on the topic and distinct commands answered, after the variant stopped."""
+        self.process.stdin.close()  # type: ignore[union-attr]
+        total, distinct = (await asyncio.wait_for(self.stdout.readline(), 60)).split()
+        return int(total), int(distinct)
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+async def measure_run(variant: str, bootstrap: str, n: int) -> Run:
+    """One variant on fresh topics and group: throughput, CPU, peak RSS, duplicates, lost."""
+    from tests.support.kafka_clients import create_topics, produce  # noqa: PLC0415 -- see above
+
+    tag = f"{variant}{uuid.uuid4().hex[:8]}"
+    cmd, evt, err = (f"onex.{tag}.orders.{signal}.v1" for signal in ("cmd", "evt", "error"))
+    await create_topics(bootstrap, [cmd, evt, err], PARTITIONS)
+    keys, values = zip(*commands(n), strict=True)
+    await produce(bootstrap, cmd, list(values), list(keys))
+    counter = await Counter.start(bootstrap, evt, n)
+    try:
+        end = asyncio.ensure_future(counter.end())
+        topics = [bootstrap, tag, cmd, evt]
+        if variant in OWN_PROCESS:
+            figures = await serve_in_child(variant, topics, end)
+        else:
+            figures = await serve(variant, topics, end)
+        (end_at, answered), (total, distinct) = end.result(), await counter.totals()
+    finally:
+        await counter.close()
+    if len(figures["assigned"]) != 1:
+        log(f"    {variant}: {len(figures['assigned'])} assignments")
+    return Run(
+        rate=answered / (end_at - figures["assigned"][0]),
+        cpu_us=figures["cpu_seconds"] / n * 1e6,
+        rss_mib=figures["rss_mib"] if variant in OWN_PROCESS else None,
+        duplicates=total - distinct,
+        lost=n - distinct,
+    )
+
+
+async def measure(variant: str, bootstrap: str, n: int) -> tuple[float, int]:
+    """Envelopes/s and duplicates of one variant (the form bench_effectively_once uses)."""
+    run = await measure_run(variant, bootstrap, n)
+    return run.rate, run.duplicates
+
+
+# -- the command line -------------------------------------------------------------------------
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=20_000, help="envelopes per run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("-n", type=int, help="envelopes per run (20,000; --quick 2,000)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (3; --quick 1)")
+    parser.add_argument("--quick", action="store_true", help="small N, one round")
     parser.add_argument("--broker-log", type=Path, help="write tansu's log to this file")
     parser.add_argument("--count-answers", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.n = args.n or (2_000 if args.quick else 20_000)
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     if args.count_answers:
         bootstrap, topic, n = args.count_answers
         asyncio.run(count_answers(bootstrap, topic, int(n)))
         return
+    if args.serve:
+        asyncio.run(serve_child(args.serve[0], args.serve[1:]))
+        return
+    from tests.support.kafka import TansuBroker  # noqa: PLC0415 -- see above
+
     broker = TansuBroker(log_path=args.broker_log).start()
-    results: dict[str, list[tuple[float, int]]] = {variant: [] for variant in VARIANTS}
     try:
-        for round_ in range(1, args.rounds + 1):
-            for variant, runs in results.items():
-                log(f"  round {round_}: {variant}...")
-                runs.append(asyncio.run(measure(variant, broker.bootstrap, args.n)))
-                log(f"    {runs[-1][0]:,.0f} envelopes/s, {runs[-1][1]} duplicates")
+        results = interleaved(
+            list(LABELS),
+            lambda name: asyncio.run(measure_run(name, broker.bootstrap, args.n)),
+            args.rounds,
+            log,
+        )
     finally:
         broker.stop()
     report(args, results)
 
 
-def report(args: argparse.Namespace, results: dict[str, list[tuple[float, int]]]) -> None:
+def report(args: argparse.Namespace, results: dict[str, list[Run]]) -> None:
     """Print the figures."""
-    rates = {variant: [rate for rate, _ in runs] for variant, runs in results.items()}
     print(
-        f"tansu broker (memory storage), {PARTITIONS} partitions, one worker, {args.n} "
-        f"envelopes of ~440 bytes, median of {args.rounds} interleaved rounds"
+        f"tansu broker (memory storage), {PARTITIONS} partitions, one worker per variant in a "
+        f"process of its own, {args.n:,} envelopes of ~440 bytes, median of {args.rounds} "
+        "interleaved rounds"
     )
-    for variant, label in LABELS.items():
-        runs = [round(r) for r in rates[variant]]
-        duplicates = [d for _, d in results[variant]]
-        median = statistics.median(rates[variant])
-        print(f"  {label:30s}{median:10,.0f} envelopes/s  {runs}  duplicates {duplicates}")
-    for other in ("bare", "raw"):
-        ratio = statistics.median(rates["host"]) / statistics.median(rates[other])
-        per_round = [round(h / o, 2) for h, o in zip(rates["host"], rates[other], strict=True)]
-        print(f"  ratio host / {other:4s}             {ratio:10.2f}x  per round {per_round}")
+    for name, label in LABELS.items():
+        runs = results[name]
+        rss = statistics.median(r.rss_mib or 0 for r in runs)
+        duplicates, lost = [r.duplicates for r in runs], [r.lost for r in runs]
+        print(f"{run_line(label, runs)}  {rss:5.0f} MiB  dup {duplicates} lost {lost}")
+    host = results["host"]
+    for other in ("bare", "tuned", "raw"):
+        rates = paired_ratios((r.rate for r in host), (r.rate for r in results[other]))
+        print(ratio_line(f"host / {other} (throughput)", rates))
+    for other in ("bare", "tuned", "raw"):
+        cpu = paired_ratios((r.cpu_us for r in results[other]), (r.cpu_us for r in host))
+        print(ratio_line(f"{other} CPU / host CPU per envelope", cpu))
 
 
 if __name__ == "__main__":
