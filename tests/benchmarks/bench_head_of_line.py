@@ -4,7 +4,9 @@ Run: ``python -m tests.benchmarks.bench_head_of_line [--seconds S] [--quick]``. 
 figures; asserts nothing. The runtime host (dev demo contract, default settings) runs on
 memory:// with its local handler replaced by ``DelayedLocalHandler``, which first sleeps
 the command's ``payload.delay_ms`` (a real await, as an I/O call would). Commands
-(local.echo) are appended at a steady 100/s for S seconds (30), twice, on fresh hosts:
+(local.echo) are appended at a steady 100/s for S seconds (30), on fresh hosts, with
+``max_concurrent_operations`` 1 (the default: envelopes handled one after the other, so a
+slow call holds back those after it by design) and 16 (``--concurrency``):
 
 - slow calls: 1% of the commands (picked by a seeded random) carry ``delay_ms: 200``;
 - no slow calls: the same pacing, no delay anywhere.
@@ -46,11 +48,14 @@ def workload(count: int, slow_fraction: float, seed: int = 16) -> tuple[list[Rec
     return records, slow
 
 
-async def latencies(records: list[Record]) -> Paced:
+async def latencies(records: list[Record], concurrency: int) -> Paced:
     """End-to-end seconds per command of a fresh host with the delaying handler."""
     url = memory_url("hol")
     app = memory_host(
-        url, logs="as-is", extra_handlers={EnumHandlerType.LOCAL: DelayedLocalHandler}
+        url,
+        bus={"max_concurrency": concurrency},
+        logs="as-is",
+        extra_handlers={EnumHandlerType.LOCAL: DelayedLocalHandler},
     )
     return await paced_latencies(app, url, records, RATE)
 
@@ -69,22 +74,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, help="paced seconds per run (30; --quick 8)")
     parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument("--concurrency", type=int, default=16, help="the second setting (16)")
     args = parser.parse_args()
     seconds = args.seconds or (8.0 if args.quick else 30.0)
     count = int(RATE * seconds)
-    runs = {}
-    for label, fraction in (("no slow calls", 0.0), ("1% slow calls", SLOW_FRACTION)):
-        log(f"  {label}: {count} commands at {RATE}/s...")
-        records, slow = workload(count, fraction)
-        runs[label] = split(asyncio.run(latencies(records)).latencies, slow), len(slow)
-    report(count, runs)
+    for concurrency in (1, args.concurrency):
+        runs = {}
+        for label, fraction in (("no slow calls", 0.0), ("1% slow calls", SLOW_FRACTION)):
+            log(f"  {label}, concurrency {concurrency}: {count} commands at {RATE}/s...")
+            records, slow = workload(count, fraction)
+            measured = asyncio.run(latencies(records, concurrency)).latencies
+            runs[label] = split(measured, slow), len(slow)
+        report(count, concurrency, runs)
 
 
-def report(count: int, runs: dict[str, tuple[tuple[list[float], list[float]], int]]) -> None:
+def report(
+    count: int, concurrency: int, runs: dict[str, tuple[tuple[list[float], list[float]], int]]
+) -> None:
     """Print the figures."""
     print(
-        f"head of line, memory://, {count:,} local.echo commands at {RATE}/s per run, "
-        f"slow calls sleep {SLOW_MS} ms"
+        f"head of line, memory://, max_concurrent_operations {concurrency}, {count:,} "
+        f"local.echo commands at {RATE}/s per run, slow calls sleep {SLOW_MS} ms"
     )
     p99s = []
     for label, ((fast, slow), n_slow) in runs.items():

@@ -39,9 +39,10 @@ def memory_url(prefix: str) -> str:
     return f"memory://{prefix}-{uuid.uuid4().hex}"
 
 
-def memory_host(url: str, **build: Any) -> faust.App:
-    """The runtime host's app on ``url``: the dev demo contract, local handler, web off."""
-    overrides = {"web_enabled": False, "broker_url": url}
+def memory_host(url: str, bus: dict[str, Any] | None = None, **build: Any) -> faust.App:
+    """The runtime host's app on ``url``: the dev demo contract, local handler, web off
+    (``bus``: more bus settings, e.g. ``max_concurrency``)."""
+    overrides = {"web_enabled": False, "broker_url": url, **(bus or {})}
     host = build_host(DEMO, env={"ONEX_ENV": "test"}, bus_overrides=overrides, **build)
     return faust_app(host)
 
