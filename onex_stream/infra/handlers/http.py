@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import httpx
@@ -27,7 +27,7 @@ from onex_stream.infra.handlers.http_address_policy import (
     parse_network,
     refused,
 )
-from onex_stream.infra.handlers.http_transport import GuardedTransport
+from onex_stream.infra.handlers.http_transport import guarded_client
 from onex_stream.spi import ProtocolHandler
 
 # HostPolicy and is_public live in http_address_policy; re-exported for existing importers
@@ -93,7 +93,7 @@ class HttpRequest(BaseModel):
         """The request; a text body is sent as is, any other body as JSON."""
         body = {"content" if isinstance(self.body, str) else "json": self.body}
         return client.build_request(
-            method, str(self.url), headers=self.headers, params=self.params, **body
+            method, _parsed(str(self.url)), headers=self.headers, params=self.params, **body
         )
 
 
@@ -120,7 +120,9 @@ class HttpHandler(ProtocolHandler):
     async def initialize(self, config: Mapping[str, Any]) -> None:
         """Validate the config and create the shared client."""
         self._settings = common.load_settings(HttpSettings, config, self.handler_type)
-        self._client = _client(self._settings)
+        policy = HostPolicy(self._settings.allowed_hosts)
+        limit, timeouts = self._settings.connection_limit(), self._settings.timeouts()
+        self._client = guarded_client(policy, limit, timeouts)
 
     async def shutdown(self) -> None:
         """Close the client and its connections."""
@@ -131,13 +133,17 @@ class HttpHandler(ProtocolHandler):
         """Send the request (following allowed redirects) and return the answer."""
         operation = common.require_operation(envelope, self.supported_operations, self.handler_type)
         payload = common.parse_payload(HttpRequest, envelope, self.handler_type)
-        with self._mapped_errors(envelope):
+        try:
             client = self._ready_client()
             request = payload.build(client, METHODS[operation])
             if (name := self._settings.idempotency_header) is not None:
                 request.headers.setdefault(name, str(envelope.envelope_id))
             async with asyncio.timeout(self._settings.timeout_ms / 1000):
                 return await self._send(client, request)
+        except (errors.RuntimeHostError, TimeoutError, httpx.HTTPError, OSError) as exc:
+            # timeouts, DNS and transport failures as ONEX errors; no backend error escapes
+            error = exc if isinstance(exc, errors.RuntimeHostError) else self._translated(exc)
+            raise common.failure(error, envelope, self.handler_type, logger) from None
 
     async def health_check(self) -> dict[str, Any]:
         """Healthy while the client is open (no request is made)."""
@@ -197,15 +203,6 @@ class HttpHandler(ProtocolHandler):
             "body": _decode(response, bytes(body)),
         }
 
-    @contextlib.contextmanager
-    def _mapped_errors(self, envelope: ModelOnexEnvelope) -> Iterator[None]:
-        """Translate timeouts, DNS and transport failures into ONEX errors."""
-        try:
-            yield
-        except (errors.RuntimeHostError, TimeoutError, httpx.HTTPError, OSError) as exc:
-            error = exc if isinstance(exc, errors.RuntimeHostError) else self._translated(exc)
-            raise common.failure(error, envelope, self.handler_type, logger) from None
-
     def _translated(self, exc: Exception) -> errors.RuntimeHostError:
         ms, name = self._settings.timeout_ms, type(exc).__name__
         if isinstance(exc, httpx.ConnectTimeout):
@@ -222,16 +219,10 @@ class HttpHandler(ProtocolHandler):
         )
 
 
-def _client(settings: HttpSettings) -> httpx.AsyncClient:
-    policy = HostPolicy(settings.allowed_hosts)
-    return httpx.AsyncClient(
-        transport=GuardedTransport(policy, settings.connection_limit()),
-        follow_redirects=False,
-        timeout=settings.timeouts(),
-        trust_env=False,  # no proxy from the environment: it would bypass the host policy
-        # refuse every cookie: one caller's session must never reach another caller
-        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
-    )
+@functools.lru_cache(maxsize=256)
+def _parsed(url: str) -> httpx.URL:
+    """``url`` as httpx parses it; calls to the same endpoints skip the parse."""
+    return httpx.URL(url)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

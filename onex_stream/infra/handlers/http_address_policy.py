@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import socket
 from collections.abc import Iterable
-from typing import Any
-
-import httpcore
 
 from onex_stream.core import errors
 
@@ -51,13 +47,14 @@ class HostPolicy:
         self._suffixes = tuple(e[1:] for e in names if e.startswith("*."))
         self._restricted = bool(entries)
 
-    async def resolve(self, host: str, port: int) -> list[str]:
-        """Resolve ``host`` once; its addresses if every one of them is allowed."""
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        """Resolve ``host`` (a name or an IP literal) once; its addresses, in the resolver's
+        order, if every one of them is allowed (else OPERATION_NOT_ALLOWED)."""
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
         for address in addresses:
             self.check(host.lower(), address)
-        return [str(address) for address in addresses]
+        return addresses
 
     def check(self, host: str, address: IPAddress) -> None:
         """Raise errors.OperationNotAllowedError unless ``host`` may be reached at ``address``."""
@@ -67,24 +64,6 @@ class HostPolicy:
             raise refused(f"host '{host}' resolves to a non-public address", host)
         if self._restricted and not host.endswith(self._suffixes):
             raise refused(f"host '{host}' is not in allowed_hosts", host)
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the addresses the policy checked, not to a second DNS answer."""
-
-    def __init__(self, policy: HostPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self, host: str, port: int, *args: Any, **kwargs: Any
-    ) -> httpcore.AsyncNetworkStream:
-        """Resolve and check ``host``, then try its addresses in order."""
-        *others, last = await self._policy.resolve(host, port)
-        for address in others:
-            with contextlib.suppress(httpcore.ConnectError):
-                return await self._inner.connect_tcp(address, port, *args, **kwargs)
-        return await self._inner.connect_tcp(last, port, *args, **kwargs)
 
 
 def is_public(address: IPAddress) -> bool:

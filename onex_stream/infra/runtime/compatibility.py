@@ -26,6 +26,7 @@ MATRIX: Mapping[str, str] = MappingProxyType(
         "aiokafka": ">=0.10,<0.15",
         "pydantic": ">=2.7,<3",
         "httpx": ">=0.27,<0.29",
+        "aiohttp": ">=3.10,<4",
         "asyncpg": ">=0.29,<1",
     }
 )

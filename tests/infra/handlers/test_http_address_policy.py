@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpcore
 import pytest
 
 from onex_stream.core.errors import OperationNotAllowedError
@@ -115,18 +116,18 @@ def test_a_wildcard_entry_never_opens_an_embedded_non_public_address(address: st
 
 
 @pytest.fixture
-def connects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Addresses the guarded backend handed to the real socket layer, in order."""
+async def connects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Addresses the guarded transport handed to the real socket layer, in order (every
+    outgoing connection of this test's event loop goes through ``loop.sock_connect``)."""
     attempts: list[str] = []
-    real = httpcore.AnyIOBackend.connect_tcp
+    loop = asyncio.get_running_loop()
+    real = loop.sock_connect
 
-    async def counted(
-        self: httpcore.AnyIOBackend, host: str, port: int, *args: Any, **kwargs: Any
-    ) -> httpcore.AsyncNetworkStream:
-        attempts.append(host)
-        return await real(self, host, port, *args, **kwargs)
+    async def counted(sock: socket.socket, address: Any) -> None:
+        attempts.append(address[0])
+        await real(sock, address)
 
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", counted)
+    monkeypatch.setattr(loop, "sock_connect", counted)
     return attempts
 
 

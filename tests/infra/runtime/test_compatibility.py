@@ -52,6 +52,7 @@ SUPPORTED = {name: "1.0" for name in MATRIX} | {
     "aiokafka": "0.14.0",
     "pydantic": "2.7.0",
     "httpx": "0.28.1",
+    "aiohttp": "3.10.0",
     "asyncpg": "0.29.0",
 }
 
