@@ -18,7 +18,13 @@ class WorkerProcess:
     """``ONEX_CONTRACT=<contract> faust -A <app> worker``, its output collected live."""
 
     def __init__(
-        self, contract: Path, app: str = "onex_stream", *, web: bool = False, **env: str
+        self,
+        contract: Path,
+        app: str = "onex_stream",
+        *,
+        web: bool = False,
+        cwd: Path = REPO,
+        **env: str,
     ) -> None:
         base = {k: v for k, v in os.environ.items() if not k.startswith("ONEX_")}
         self.env = {
@@ -30,6 +36,7 @@ class WorkerProcess:
         }
         self.app = app
         self.web = web  # serve the contract's health port (else ``--without-web``)
+        self.cwd = cwd  # ``faust -A`` imports the app from here first
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self.process: subprocess.Popen[str] | None = None
@@ -40,7 +47,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [FAUST, "-A", self.app, "worker", *web, "-l", "info"],
             env=self.env,
-            cwd=REPO,
+            cwd=self.cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
