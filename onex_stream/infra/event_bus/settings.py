@@ -93,6 +93,7 @@ class BusSettings:
             "consumer_auto_offset_reset": config.auto_offset_reset,
             "processing_guarantee": config.processing_guarantee,
             "producer_partitioner": default_partitioner,
+            "producer_max_batch_size": 256 * 1024,  # fewer produce requests per batch
             **values.get("faust_options", {}),
             **overrides.pop("faust_options", {}),
         }
