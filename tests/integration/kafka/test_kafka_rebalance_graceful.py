@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import time
+from pathlib import Path
 
 from tests.integration.kafka.conftest import ContractFactory
 from tests.support.kafka import TansuBroker
@@ -48,21 +49,29 @@ def summary(timeline: AnswerTimeline, rebalance: float, stream: SteadyStream) ->
     )
 
 
-async def test_a_worker_joining_a_busy_group_repeats_no_answer_and_every_envelope_is_answered(
-    kafka: TansuBroker, contract: ContractFactory, workers: list[WorkerProcess]
-) -> None:
-    cmd, evt, err = topics("rejoin")
-    await create_topics(kafka.bootstrap, [cmd, evt, err], partitions=PARTITIONS)
+async def first_worker(
+    kafka: TansuBroker, contract: ContractFactory, workers: list[WorkerProcess], domain: str
+) -> tuple[list[str], Path, WorkerProcess]:
+    """``domain``'s topics created, its contract, and a first worker ready on it."""
+    names = topics(domain)
+    await create_topics(kafka.bootstrap, names, partitions=PARTITIONS)
     path = contract(
         kafka.bootstrap,
-        group="rebalance-join",
-        domain="rejoin",
+        group=f"rebalance-{domain}",
+        domain=domain,
         partitions=PARTITIONS,
         create_topics=False,
     )
-    first = WorkerProcess(path).start()
-    workers.append(first)
-    await asyncio.to_thread(first.wait_ready)
+    worker = WorkerProcess(path).start()
+    workers.append(worker)
+    await asyncio.to_thread(worker.wait_ready)
+    return names, path, worker
+
+
+async def test_a_worker_joining_a_busy_group_repeats_no_answer_and_every_envelope_is_answered(
+    kafka: TansuBroker, contract: ContractFactory, workers: list[WorkerProcess]
+) -> None:
+    (cmd, evt, _), path, first = await first_worker(kafka, contract, workers, "rejoin")
     async with AnswerReader(kafka.bootstrap, evt) as reader:
         stream = await SteadyStream(kafka.bootstrap, cmd, RATE, echo).start()
         try:
@@ -90,18 +99,7 @@ async def test_a_worker_joining_a_busy_group_repeats_no_answer_and_every_envelop
 async def test_a_worker_leaving_on_sigterm_repeats_no_answer_and_the_other_answers_the_rest(
     kafka: TansuBroker, contract: ContractFactory, workers: list[WorkerProcess]
 ) -> None:
-    cmd, evt, err = topics("leave")
-    await create_topics(kafka.bootstrap, [cmd, evt, err], partitions=PARTITIONS)
-    path = contract(
-        kafka.bootstrap,
-        group="rebalance-leave",
-        domain="leave",
-        partitions=PARTITIONS,
-        create_topics=False,
-    )
-    staying = WorkerProcess(path).start()
-    workers.append(staying)
-    await asyncio.to_thread(staying.wait_ready)
+    (cmd, evt, _), path, staying = await first_worker(kafka, contract, workers, "leave")
     # joins the second generation: tansu numbers the first one 0, and aiokafka sends no
     # LeaveGroup from generation 0 (the group would wait for the session timeout instead)
     leaving = WorkerProcess(path).start()
