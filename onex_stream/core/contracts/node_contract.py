@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from pydantic import Field, model_validator
 
@@ -63,9 +64,12 @@ class ModelNodeContract(StrictModel):
 
     def allows(self, handler_type: EnumHandlerType, operation: str) -> bool:
         """Whether the contract declares ``operation`` for ``handler_type``."""
-        return any(
-            io.type is handler_type and operation in io.operations for io in self.io_operations
-        )
+        return (handler_type, operation) in self._declared
+
+    @cached_property
+    def _declared(self) -> frozenset[tuple[EnumHandlerType, str]]:
+        """(handler type, operation) pairs declared (looked up per envelope)."""
+        return frozenset((io.type, op) for io in self.io_operations for op in io.operations)
 
     def declared_operations(self) -> list[str]:
         """Every operation the contract declares, in contract order."""

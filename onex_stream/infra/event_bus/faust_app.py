@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from typing import Any
 
 import faust
@@ -53,6 +54,14 @@ class HostApp(HeldStreamsMixin, BoundedWaitEmptyMixin, faust.App):
         if self.stop_deadline and self._deadline is None:
             self._deadline = arm_stop_deadline(self.shutdown_grace, self.uncommitted)
         await super().on_stop()
+
+    def create_event(self, key: Any, value: Any, headers: Any, message: Any) -> Any:
+        """Faust's, with the event class looked up once rather than per record."""
+        return self._event_class(self, key, value, headers, message)
+
+    @cached_property
+    def _event_class(self) -> Any:
+        return self.conf.Event
 
     def uncommitted(self) -> int:
         """Records delivered and not committed (the commit guard's count; 0 without it)."""

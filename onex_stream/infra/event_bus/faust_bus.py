@@ -25,6 +25,7 @@ from onex_stream.infra.event_bus.answers_table import AnswersTable
 from onex_stream.infra.event_bus.batch_pipeline import BatchPipeline
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
+from onex_stream.infra.event_bus.raw_schema import RawSchema
 from onex_stream.infra.event_bus.records import Outbound
 from onex_stream.infra.event_bus.settings import BusSettings
 from onex_stream.infra.observability.metrics import HostMetrics
@@ -98,7 +99,7 @@ class FaustEventBus(ProtocolEventBus):
             answers,
         )
         self._routes[topic] = route
-        channel = self.app.topic(topic, partitions=self.settings.partitions)
+        channel = self.app.topic(topic, partitions=self.settings.partitions, schema=RawSchema())
 
         async def agent(stream: Any) -> None:
             pipeline = BatchPipeline(PIPELINE_DEPTH, self._stop_worker)

@@ -168,15 +168,24 @@ def _may_block(consumer: Any) -> Callable[[TP], bool]:
     app = consumer.app
     suspended, flow_active = consumer.suspend_flow.is_set, app.flow_control.is_active
     tp_index, producer_buffer = app.topics._tp_index, app.producer.buffer
+    buffered = _buffer_size(app, producer_buffer)
 
     def may_block(tp: TP) -> bool:
         if suspended() or not flow_active():
             return True
-        if producer_buffer.size > producer_buffer.max_messages:
+        if buffered() > producer_buffer.max_messages:
             return True
         return any(channel.queue.full() for channel in tp_index.get(tp, ()))
 
     return may_block
+
+
+def _buffer_size(app: Any, producer_buffer: Any) -> Callable[[], int]:
+    """``ProducerBuffer.size`` without its setting look-up per call (per record)."""
+    if app.conf.producer_threaded:
+        return lambda: int(producer_buffer.size)
+    qsize: Callable[[], int] = producer_buffer.pending.qsize
+    return qsize
 
 
 class CommitGuardMixin:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from onex_stream.core.enums import EnumHandlerType
@@ -20,12 +21,12 @@ class HandlerDecorator(HandlerPort):
     def __init__(self, inner: HandlerPort) -> None:
         self.inner = inner
 
-    @property
+    @cached_property  # declared by the handler: looked up once, not per envelope
     def handler_type(self) -> EnumHandlerType:
         """The wrapped handler's type."""
         return self.inner.handler_type
 
-    @property
+    @cached_property
     def supported_operations(self) -> frozenset[str]:
         """The wrapped handler's operations."""
         return self.inner.supported_operations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from time import perf_counter
 
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.ports import HandlerPort, HandlerResult
@@ -16,14 +16,15 @@ class InstrumentedHandler(HandlerDecorator):
     def __init__(self, inner: HandlerPort, metrics: HostMetrics) -> None:
         super().__init__(inner)
         self._metrics = metrics
+        self._label = inner.handler_type.value
 
     async def execute(self, envelope: ModelOnexEnvelope) -> HandlerResult:
         """Execute and observe the duration (also when it fails)."""
         operation = envelope.operation if envelope.operation in self.supported_operations else None
-        started = time.perf_counter()
+        started = perf_counter()
         try:
             return await self.inner.execute(envelope)
         finally:
             self._metrics.observe_latency(
-                self.handler_type.value, operation or UNKNOWN, time.perf_counter() - started
+                self._label, operation or UNKNOWN, perf_counter() - started
             )

@@ -7,11 +7,13 @@ import time
 
 import pytest
 
+from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.core.errors import HandlerTimeoutError, RateLimitedError
+from onex_stream.core.ports import HandlerResult
 from onex_stream.infra.handlers.policies import RateLimitedHandler, TimeoutHandler
 from onex_stream.infra.observability.metrics import HostMetrics
 from tests.infra.handlers.conftest import CORRELATION_ID, command
-from tests.infra.handlers.policies.scripted import Scripted
+from tests.infra.handlers.policies.scripted import Scripted, Step
 
 GET = command("http.get", {"url": "http://x/"})
 
@@ -29,6 +31,64 @@ async def test_a_call_slower_than_timeout_ms_is_a_handler_timeout() -> None:
 
 async def test_a_call_within_timeout_ms_answers() -> None:
     assert await TimeoutHandler(Scripted({"ok": 1}), timeout_ms=1000).execute(GET) == {"ok": 1}
+
+
+class Suspending(Scripted):
+    """Suspends on futures it resolves itself, records what it was sent and thrown."""
+
+    def __init__(self, suspensions: int, then: Step) -> None:
+        super().__init__(then)
+        self.suspensions = suspensions
+        self.seen: list[object] = []
+        self.resumed = asyncio.Event()  # set once past the suspensions
+
+    async def execute(self, envelope: ModelOnexEnvelope) -> HandlerResult:
+        loop = asyncio.get_running_loop()
+        try:
+            for n in range(self.suspensions):
+                future: asyncio.Future[int] = loop.create_future()
+                loop.call_soon(future.set_result, n)
+                self.seen.append(await future)
+        except asyncio.CancelledError:
+            self.seen.append("cancelled")
+            raise
+        self.resumed.set()
+        return await super().execute(envelope)
+
+
+async def test_a_call_that_suspends_many_times_gets_every_result_and_answers() -> None:
+    inner = Suspending(3, {"ok": 2})
+    assert await TimeoutHandler(inner, timeout_ms=1000).execute(GET) == {"ok": 2}
+    assert inner.seen == [0, 1, 2]
+
+
+async def test_a_failure_after_a_suspension_reaches_the_caller_unchanged() -> None:
+    with pytest.raises(ValueError, match="boom"):
+        await TimeoutHandler(Suspending(2, ValueError("boom")), timeout_ms=1000).execute(GET)
+
+
+async def test_the_handlers_own_timeout_error_is_not_reported_as_handler_timeout() -> None:
+    for suspensions in (0, 1):
+        inner = Suspending(suspensions, TimeoutError("the backend's own"))
+        with pytest.raises(TimeoutError, match="the backend's own"):
+            await TimeoutHandler(inner, timeout_ms=1000).execute(GET)
+
+
+async def test_cancelling_the_caller_cancels_the_suspended_call() -> None:
+    inner = Suspending(1, 1.0)  # then sleeps 1 s
+    task = asyncio.ensure_future(TimeoutHandler(inner, timeout_ms=5000).execute(GET))
+    await asyncio.wait_for(inner.resumed.wait(), 1)  # past its first suspension, asleep
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert inner.seen == [0]
+    assert task.cancelled()
+
+
+async def test_a_call_slower_than_timeout_ms_after_suspending_is_cancelled_inside() -> None:
+    inner = Suspending(1, 0.05)
+    with pytest.raises(HandlerTimeoutError):
+        await TimeoutHandler(inner, timeout_ms=10).execute(GET)
 
 
 async def test_calls_within_the_burst_pass_at_once() -> None:
