@@ -25,6 +25,7 @@ from onex_stream.infra.event_bus.answers_table import AnswersTable
 from onex_stream.infra.event_bus.batch_pipeline import BatchPipeline
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
+from onex_stream.infra.event_bus.kafka.batch_sender import BatchSender
 from onex_stream.infra.event_bus.raw_schema import RawSchema
 from onex_stream.infra.event_bus.records import Outbound
 from onex_stream.infra.event_bus.settings import BusSettings
@@ -76,6 +77,8 @@ class FaustEventBus(ProtocolEventBus):
         self._routes: dict[str, Route] = {}
         self._answers: list[AnswersTable] = []
         self._delivery = BatchDelivery(settings, metrics, self._send)
+        self._in_transaction = False  # both known at start (a worker sets in_worker)
+        self._batches: BatchSender | None = None
 
     def subscribe(
         self,
@@ -149,8 +152,10 @@ class FaustEventBus(ProtocolEventBus):
             n for t, r in self._routes.items() for n in (t, r.event_topic, r.dead_letter_topic)
         ]
         transport, changelogs = self.settings.transport, self._answers
+        self._in_transaction = self.app.in_transaction
+        self._batches = None if self._in_transaction else BatchSender.of(self.app)
         try:
-            if self.app.in_transaction:  # exactly_once declares through the transaction
+            if self._in_transaction:  # exactly_once declares through the transaction
                 await transport.prepare_topics(self.app, self.settings, [])  # manager, which
                 await self.app.producer.maybe_start()  # needs a started producer
             await transport.prepare_topics(self.app, self.settings, names)
@@ -234,13 +239,17 @@ class FaustEventBus(ProtocolEventBus):
 
         Under exactly_once, a record answering ``source`` goes into the transaction of
         that partition (Faust's transactional id for it), which commits together with its
-        offset; ``source=None`` is sent outside any transaction.
+        offset; ``source=None`` is sent outside any transaction. Otherwise, on Kafka, the
+        record joins its partition's batch (:class:`BatchSender`).
         """
         app = self.app
         transaction = None
-        if source is not None and app.in_transaction:
-            group = app.assignor.group_for_topic(source.topic)
-            transaction = f"{app.conf.id}-{group}-{source.partition}"
+        if self._in_transaction:
+            if source is not None:
+                group = app.assignor.group_for_topic(source.topic)
+                transaction = f"{app.conf.id}-{group}-{source.partition}"
+        elif self._batches is not None and (batched := self._batches.send(record)) is not None:
+            return batched
         return await app.producer.send(
             record.topic,
             record.key,

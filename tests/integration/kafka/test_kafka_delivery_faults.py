@@ -145,7 +145,8 @@ async def test_oversized_records_and_answers_neither_stall_nor_skip_their_partit
 @asynccontextmanager
 async def host_refusing(path: Any, refused: set[str]) -> AsyncIterator[Any]:
     """An in-process host on the real broker whose producer fails every send to ``refused``
-    topics, as aiokafka reports a send the broker refused (``ProducerSendError``)."""
+    topics, as aiokafka reports a send the broker refused (``ProducerSendError``): one by
+    one through Faust's producer, or a batch through aiokafka's (``BatchSender``)."""
     host = build_host(
         path,
         env={"ONEX_ENV": "test"},
@@ -161,6 +162,14 @@ async def host_refusing(path: Any, refused: set[str]) -> AsyncIterator[Any]:
         return await send(topic, *args, **kwargs)
 
     app.producer.send = refusing_send
+    send_batch = app.producer._producer.send_batch
+
+    async def refusing_send_batch(batch: Any, topic: str, **kwargs: Any) -> Any:
+        if topic in refused:
+            raise ProducerSendError(f"broker refused a batch for {topic!r}")
+        return await send_batch(batch, topic, **kwargs)
+
+    app.producer._producer.send_batch = refusing_send_batch
     await app.start()
     try:
         yield app
