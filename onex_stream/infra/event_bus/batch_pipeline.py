@@ -16,31 +16,41 @@ OnFailure = Callable[[Exception], Awaitable[None]]
 
 
 class BatchPipeline:
-    """Runs at most ``depth`` batch coroutines at once; the first failure stops it and
-    is handed to ``on_failure`` at once."""
+    """Runs at most ``depth`` batch coroutines, of at most ``max_envelopes`` envelopes in
+    all (a larger batch runs alone), at once; the first failure stops it and is handed to
+    ``on_failure`` at once."""
 
-    def __init__(self, depth: int, on_failure: OnFailure) -> None:
+    def __init__(self, depth: int, on_failure: OnFailure, max_envelopes: int | None = None) -> None:
         self._depth = depth
+        self._max_envelopes = max_envelopes
         self._on_failure = on_failure
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], int] = {}  # batch -> its envelopes
+        self._envelopes = 0
         self.failed = False
         self._stopping: asyncio.Future[None] | None = None
 
-    async def put(self, batch: Coroutine[Any, Any, None]) -> bool:
-        """Start ``batch`` once fewer than ``depth`` run; False, and ``batch`` not run,
-        once a batch failed."""
-        while len(self._running) >= self._depth and not self.failed:
+    async def put(self, batch: Coroutine[Any, Any, None], envelopes: int = 1) -> bool:
+        """Start ``batch`` (of ``envelopes``) once there is room; False, and ``batch`` not
+        run, once a batch failed."""
+        while self._running and not self.failed and self._full(envelopes):
             await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
         if self.failed:
             batch.close()
             return False
         task = asyncio.ensure_future(batch)
-        self._running.add(task)
+        self._running[task] = envelopes
+        self._envelopes += envelopes
         task.add_done_callback(self._done)
         return True
 
+    def _full(self, envelopes: int) -> bool:
+        limit = self._max_envelopes
+        return len(self._running) >= self._depth or (
+            limit is not None and self._envelopes + envelopes > limit
+        )
+
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._envelopes -= self._running.pop(task, 0)
         exc = None if task.cancelled() else task.exception()
         if isinstance(exc, Exception) and not self.failed:
             self.failed = True

@@ -44,8 +44,10 @@ from onex_stream.spi.event_bus import (
 logger = logging.getLogger(__name__)
 
 #: Batches of one agent answered at once (handled one after the other when
-#: max_concurrency is 1, while the earlier ones wait for acknowledgements).
-PIPELINE_DEPTH = 4
+#: max_concurrency is 1, while the earlier ones wait for acknowledgements), holding at
+#: most one full batch's worth of envelopes (a quarter of max_inflight_envelopes): under
+#: a light load the batch window cuts batches small, and many overlap their round trips.
+PIPELINE_DEPTH = 16
 
 
 class FaustEventBus(ProtocolEventBus):
@@ -105,12 +107,13 @@ class FaustEventBus(ProtocolEventBus):
         channel = self.app.topic(topic, partitions=self.settings.partitions, schema=RawSchema())
 
         async def agent(stream: Any) -> None:
-            pipeline = BatchPipeline(PIPELINE_DEPTH, self._stop_worker)
+            batch_size = self.settings.batch_size
+            pipeline = BatchPipeline(PIPELINE_DEPTH, self._stop_worker, max_envelopes=batch_size)
             try:
                 async for events in stream.noack_take(
-                    self.settings.batch_size, within=self.settings.batch_within_seconds
+                    batch_size, within=self.settings.batch_within_seconds
                 ):
-                    if not await pipeline.put(self._delivery.deliver(events, route)):
+                    if not await pipeline.put(self._delivery.deliver(events, route), len(events)):
                         return  # a batch failed: the worker stops
             finally:
                 pipeline.cancel()

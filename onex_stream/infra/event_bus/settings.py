@@ -62,9 +62,10 @@ class BusSettings:
     ) -> BusSettings:
         """Settings for a runtime contract's ``runtime`` section on ``transport``.
 
-        In-flight envelopes stay under ``max_inflight_envelopes``: half of it may
-        wait in the agent's buffer (Faust pauses fetching at 80% of that), a
-        quarter is processed as one batch, a quarter is fetched at once.
+        Sized by ``max_inflight_envelopes``: half of it may wait in the agent's buffer
+        (Faust pauses fetching at 80% of that), a quarter is fetched at once, and a
+        quarter is answered at once: one full batch, or up to ``PIPELINE_DEPTH``
+        smaller ones.
         """
         config = runtime.event_bus.config
         inflight = config.max_inflight_envelopes

@@ -94,3 +94,25 @@ async def test_a_failed_batch_stops_the_pipeline_and_reports_once_at_once() -> N
     await asyncio.sleep(0)
     assert failures == ["dead letter refused"]
     assert log == []
+
+
+async def test_batches_wait_while_the_running_ones_hold_max_envelopes() -> None:
+    pipeline, gate, log = BatchPipeline(16, Failures(), max_envelopes=100), asyncio.Event(), Log()
+    await pipeline.put(waiting(gate, log, "a"), 60)
+    await pipeline.put(waiting(gate, log, "b"), 40)
+    third = asyncio.ensure_future(pipeline.put(waiting(gate, log, "c"), 1))
+    await asyncio.sleep(0)
+    assert not third.done()  # 100 envelopes run: no room for one more
+    gate.set()
+    await log.wait_for(lambda: sorted(log) == ["a", "b", "c"])
+    assert third.result()
+
+
+async def test_a_batch_larger_than_max_envelopes_runs_alone() -> None:
+    pipeline, gate, log = BatchPipeline(16, Failures(), max_envelopes=100), asyncio.Event(), Log()
+    assert await pipeline.put(waiting(gate, log, "huge"), 500)  # nothing else runs: it starts
+    second = asyncio.ensure_future(pipeline.put(waiting(gate, log, "next"), 1))
+    await asyncio.sleep(0)
+    assert not second.done()
+    gate.set()
+    await log.wait_for(lambda: sorted(log) == ["huge", "next"])
