@@ -135,9 +135,10 @@ def faust_app(host: RuntimeHost) -> faust.App:
 
 def worker_process_app(host: RuntimeHost) -> faust.App:
     """``faust_app`` for a worker process of its own: its stop is bounded by a deadline
-    that ends the process (never used in-process, e.g. in tests)."""
+    that ends the process, and its start-up objects are frozen out of the garbage
+    collector's passes (never used in-process, e.g. in tests)."""
     app: HostApp = host.bus.worker_app()
-    app.stop_deadline = True
+    app.owns_process = True
     return app
 
 

@@ -6,7 +6,8 @@ run. Per round the variants run interleaved (each round starts one variant later
 in a process of its own, one worker each, on fresh topics (4 partitions) and a fresh
 consumer group:
 
-- host: the runtime host (kafka contract, ONEX_ENV=test, local handler, node echo_compute);
+- host: the runtime host (kafka contract, ONEX_ENV=test, local handler, node echo_compute),
+  run as a worker process runs it (``worker_process_app``);
 - bare: a bare Faust agent, ``async for value in stream`` and ``await topic.send`` per event;
 - tuned: a batched Faust agent, strict at-least-once: ``stream.noack_take(1000,
   within=0.01)``, each batch produced through ``app.producer.send`` (a future per
@@ -132,7 +133,7 @@ def faust_options(bootstrap: str, tmp: Path) -> dict[str, Any]:
 
 
 async def start_host(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> Started:
-    from onex_stream.bootstrap import build_host, faust_app  # noqa: PLC0415 -- see above
+    from onex_stream.bootstrap import build_host, worker_process_app  # noqa: PLC0415 -- see above
 
     (tmp / "echo_compute.yaml").write_text(NODE)
     config = {
@@ -147,7 +148,7 @@ async def start_host(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) ->
     contract.write_text(RUNTIME.format(name=f"bench_host_{tag}", config=json.dumps(config)))
     overrides = {"web_enabled": False, "faust_options": {"datadir": str(tmp / "data")}}
     host = build_host(contract, env={"ONEX_ENV": "test"}, bus_overrides=overrides)
-    return await start_faust(faust_app(host))
+    return await start_faust(worker_process_app(host))  # as `faust worker` runs it
 
 
 async def start_bare(bootstrap: str, tag: str, cmd: str, evt: str, tmp: Path) -> Started:

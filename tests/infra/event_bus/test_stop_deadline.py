@@ -36,4 +36,4 @@ def test_a_stop_that_finishes_in_time_cancels_the_deadline() -> None:
 
 def test_in_process_apps_never_arm_it() -> None:
     """Only worker processes (``bootstrap.worker_process_app``) end themselves."""
-    assert HostApp("t-deadline", broker="memory://", web_enabled=False).stop_deadline is False
+    assert HostApp("t-deadline", broker="memory://", web_enabled=False).owns_process is False
