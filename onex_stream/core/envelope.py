@@ -92,3 +92,20 @@ class ModelOnexEnvelope(BaseModel):
     def from_json(cls, data: bytes | str) -> ModelOnexEnvelope:
         """Decode and validate; raises ``pydantic.ValidationError`` when invalid."""
         return cls.model_validate_json(data)
+
+    @classmethod
+    def from_valid_fields(cls, **fields: Any) -> ModelOnexEnvelope:
+        """An envelope of every field, already valid (the runtime's own responses), not
+        validated: what ``model_construct`` builds, without its alias look-ups per field
+        (about 10x cheaper). A missing field is a ``KeyError``."""
+        envelope = cls.__new__(cls)
+        _set(envelope, "__dict__", {name: fields[name] for name in _FIELDS})
+        _set(envelope, "__pydantic_fields_set__", set(_FIELDS))
+        _set(envelope, "__pydantic_extra__", None)
+        _set(envelope, "__pydantic_private__", None)
+        return envelope
+
+
+#: The envelope's fields in declaration order (the order they are encoded in).
+_FIELDS = tuple(ModelOnexEnvelope.model_fields)
+_set = object.__setattr__  # the model is frozen

@@ -82,7 +82,7 @@ class ResponseFactory:
         payload: dict[str, Any] | None,
         error: OnexError | None,
     ) -> ModelOnexEnvelope:
-        return ModelOnexEnvelope.model_construct(
+        return ModelOnexEnvelope.from_valid_fields(
             envelope_id=self.ids(),
             envelope_version=ENVELOPE_VERSION,
             correlation_id=request.correlation_id,

@@ -141,3 +141,24 @@ def test_the_latest_timestamp_plus_the_longest_ttl_stays_in_the_calendar() -> No
     )
     assert envelope.timestamp is not None and envelope.ttl_seconds is not None
     assert (envelope.timestamp + timedelta(seconds=envelope.ttl_seconds)).year < 9999
+
+
+@given(envelopes)
+def test_an_envelope_from_valid_fields_is_what_model_construct_builds(
+    envelope: ModelOnexEnvelope,
+) -> None:
+    fields = dict(reversed(envelope.__dict__.items()))  # any order in, declaration order out
+    built = ModelOnexEnvelope.from_valid_fields(**fields)
+    constructed = ModelOnexEnvelope.model_construct(**fields)
+    assert list(built.__dict__.items()) == list(constructed.__dict__.items())
+    assert built.model_fields_set == constructed.model_fields_set
+    assert (built.__pydantic_extra__, built.__pydantic_private__) == (None, None)
+    assert built == constructed
+    assert built.to_json() == constructed.to_json() == envelope.to_json()
+
+
+def test_an_envelope_from_valid_fields_needs_every_field() -> None:
+    fields = dict(ModelOnexEnvelope(envelope_id=UUID(int=1), source_node="n", is_response=True))
+    del fields["timestamp"]
+    with pytest.raises(KeyError, match="timestamp"):
+        ModelOnexEnvelope.from_valid_fields(**fields)
