@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
@@ -181,3 +182,16 @@ def test_get_broker_returns_one_broker_per_url_host() -> None:
         assert get_broker().topics() == {}
     finally:
         reset_brokers()
+
+
+def test_stored_records_leave_the_garbage_collectors_passes(broker: MemoryBroker) -> None:
+    """A broker holding many records adds nothing to a full collection: each record is kept
+    as a plain tuple of atomic values, which the collector stops tracking."""
+    broker.create_topic("t", 1)
+    broker.append("t", b"v", key=b"k", partition=0, headers=[("h", b"1")])
+    broker.append("t", None, partition=0)
+    gc.collect()  # untracks the header tuples,
+    gc.collect()  # then the records holding them
+    assert not any(gc.is_tracked(stored) for stored in broker._logs["t"][0])
+    first, second = broker.records("t", 0)
+    assert (first.headers, second.headers) == ([("h", b"1")], [])

@@ -26,6 +26,17 @@ class Record(NamedTuple):
     headers: list[tuple[str, bytes]]
 
 
+#: A record as a log keeps it: a plain tuple of atomic values (headers as a tuple), which
+#: the garbage collector stops tracking, so a broker holding many records adds nothing to
+#: a collection (as :class:`Record`, each was walked by every full collection).
+_Stored = tuple[str, int, int, int, bytes | None, bytes | None, tuple[tuple[str, bytes], ...]]
+
+
+def _record(stored: _Stored) -> Record:
+    topic, partition, offset, timestamp_ms, key, value, headers = stored
+    return Record(topic, partition, offset, timestamp_ms, key, value, list(headers))
+
+
 class BrokerRefusedError(Exception):
     """The broker refused a record (injected with :meth:`MemoryBroker.refuse_appends`)."""
 
@@ -40,7 +51,7 @@ class MemoryBroker:
 
     def __init__(self, default_partitions: int = DEFAULT_PARTITIONS) -> None:
         self.default_partitions = default_partitions
-        self._logs: dict[str, list[list[Record]]] = {}
+        self._logs: dict[str, list[list[_Stored]]] = {}
         self._committed: dict[str, dict[tuple[str, int], int]] = {}
         self._changed: asyncio.Future[None] | None = None
         self._refusals: dict[str, int] = {}
@@ -92,9 +103,8 @@ class MemoryBroker:
         offset = len(log)
         if timestamp_ms is None:
             timestamp_ms = int(time.time() * 1000)
-        if headers is None:
-            headers = []
-        log.append(Record(topic, partition, offset, timestamp_ms, key, value, headers))
+        kept = tuple(headers) if headers else ()
+        log.append((topic, partition, offset, timestamp_ms, key, value, kept))
         if self._changed is not None:
             self.wake()
         return partition, offset
@@ -119,13 +129,13 @@ class MemoryBroker:
                 self._refusals[topic] = left - 1
         raise BrokerRefusedError(f"broker refused a record for {topic!r}")
 
-    def log(self, topic: str, partition: int) -> list[Record]:
-        """Return the live log of one partition (the consumer slices it; do not mutate)."""
-        return self._logs[topic][partition]
+    def read(self, topic: str, partition: int, start: int, count: int) -> list[Record]:
+        """Return up to ``count`` records of one partition from offset ``start`` on."""
+        return [_record(stored) for stored in self._logs[topic][partition][start : start + count]]
 
     def records(self, topic: str, partition: int, start: int = 0) -> list[Record]:
         """Return a copy of one partition's records from offset ``start`` on."""
-        return self._logs[topic][partition][start:]
+        return [_record(stored) for stored in self._logs[topic][partition][start:]]
 
     def count(self, topic: str) -> int:
         """Return how many records ``topic`` holds across its partitions (0 if unknown)."""

@@ -113,7 +113,7 @@ class MemoryConsumer(
             position = self._positions.get(tp)
             if position is None:
                 continue
-            records = self._broker.log(tp.topic, tp.partition)[position : position + budget]
+            records = self._broker.read(tp.topic, tp.partition, position, budget)
             if records:
                 batch[tp] = records
                 budget -= len(records)
