@@ -45,6 +45,14 @@ async def app(tansu: TansuBroker, tmp_path: Path) -> AsyncIterator[faust.App]:
     await app.producer.stop()
 
 
+@pytest.fixture
+def sender(app: faust.App) -> BatchSender:
+    """The app's batch sender (Faust's aiokafka producer: it has one)."""
+    sender = BatchSender.of(app)
+    assert sender is not None
+    return sender
+
+
 async def topic_with_metadata(app: faust.App, bootstrap: str) -> str:
     topic = f"batch-sender-{uuid.uuid4().hex[:8]}"
     await create_topics(bootstrap, [topic], PARTITIONS)
@@ -83,11 +91,9 @@ def expected(topic: str, numbers: range) -> dict[int, list[bytes]]:
 
 
 async def test_records_of_many_steps_land_on_their_keys_partitions_in_sending_order(
-    app: faust.App, tansu: TansuBroker
+    app: faust.App, sender: BatchSender, tansu: TansuBroker
 ) -> None:
     topic = await topic_with_metadata(app, tansu.bootstrap)
-    sender = BatchSender.of(app)
-    assert sender is not None
     futures = []
     for step in range(5):  # 5 loop steps of 400: ~100 a partition, in 16 KiB builders of ~30
         for n in range(step * 400, step * 400 + 400):
@@ -100,19 +106,15 @@ async def test_records_of_many_steps_land_on_their_keys_partitions_in_sending_or
 
 
 async def test_a_topic_the_producer_holds_no_metadata_for_is_left_to_the_usual_send(
-    app: faust.App,
+    sender: BatchSender,
 ) -> None:
-    sender = BatchSender.of(app)
-    assert sender is not None
     assert sender.send(record(f"unseen-{uuid.uuid4().hex[:8]}", 1)) is None
 
 
 async def test_a_refused_batch_fails_its_records_and_the_next_batches_still_go_out(
-    app: faust.App, tansu: TansuBroker
+    app: faust.App, sender: BatchSender, tansu: TansuBroker
 ) -> None:
     topic = await topic_with_metadata(app, tansu.bootstrap)
-    sender = BatchSender.of(app)
-    assert sender is not None
     refused = sender.send(record(topic, 0, partition=PARTITIONS + 3))  # no such partition
     assert refused is not None
     with pytest.raises(AssertionError, match="Unrecognized partition"):
