@@ -32,6 +32,9 @@ CONNECTION_ERRORS = frozenset(
         "ConnectionDoesNotExistError",
         "ConnectionFailureError",
         "CannotConnectNowError",
+        # asyncpg's protocol state broken by a session the server ended mid-operation
+        # ("cannot switch to state 15; another operation (2) is in progress")
+        "InternalClientError",
     }
 )
 

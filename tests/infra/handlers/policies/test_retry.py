@@ -94,6 +94,19 @@ async def test_serialization_deadlock_and_connection_sqlstates_are_retried(sqlst
     assert inner.calls == 2
 
 
+@pytest.mark.parametrize(
+    "error", ["ConnectionRefusedError", "ConnectionDoesNotExistError", "InternalClientError"]
+)
+async def test_connection_failures_named_by_the_db_handler_are_retried(error: str) -> None:
+    """InternalClientError: asyncpg's protocol state when the server ended the session under
+    an operation ("cannot switch to state 15; another operation (2) is in progress")."""
+    failure = HandlerExecutionError(f"database call failed ({error})", details={"error": error})
+    inner = Scripted(failure, {"rows": []}, handler_type=EnumHandlerType.DB)
+    handler, _ = retrying(inner)
+    assert await handler.execute(QUERY) == {"rows": []}
+    assert inner.calls == 2
+
+
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 async def test_retryable_http_statuses_are_asked_again_for_get(status: int) -> None:
     inner = Scripted({"status_code": status}, {"status_code": 200})
