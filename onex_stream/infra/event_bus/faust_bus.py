@@ -1,7 +1,8 @@
 """FaustEventBus: ProtocolEventBus on Faust agents, one agent per command topic.
 
-Each agent takes batches of records without acking them (``stream.noack_take``) and
-hands them to :class:`BatchDelivery`, which acks each event once the broker stored its
+Each agent takes batches of records straight from its channel without acking them
+(:class:`ChannelBatches`: what is queued, no batch window) and hands them to
+:class:`BatchDelivery`, which acks each event once the broker stored its
 answer or dead letter. A batch that cannot be finished stops the worker instead of
 being skipped; the commit guard keeps its offsets uncommitted. A topic subscribed with
 an ``idempotent`` predicate gets an :class:`AnswersTable` (co-partitioned,
@@ -23,6 +24,7 @@ from onex_stream.core.errors import EventBusError, HostStartError
 from onex_stream.infra.event_bus.answer_memory import AnswerMemory
 from onex_stream.infra.event_bus.answers_table import AnswersTable
 from onex_stream.infra.event_bus.batch_pipeline import BatchPipeline
+from onex_stream.infra.event_bus.channel_batches import ChannelBatches
 from onex_stream.infra.event_bus.delivery import BatchDelivery, Route
 from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.kafka.batch_sender import BatchSender
@@ -46,7 +48,8 @@ logger = logging.getLogger(__name__)
 #: Batches of one agent answered at once (handled one after the other when
 #: max_concurrency is 1, while the earlier ones wait for acknowledgements), holding at
 #: most one full batch's worth of envelopes (a quarter of max_inflight_envelopes): under
-#: a light load the batch window cuts batches small, and many overlap their round trips.
+#: a light load batches are small (what arrived meanwhile), and many overlap their round
+#: trips.
 PIPELINE_DEPTH = 16
 
 
@@ -110,9 +113,7 @@ class FaustEventBus(ProtocolEventBus):
             batch_size = self.settings.batch_size
             pipeline = BatchPipeline(PIPELINE_DEPTH, self._stop_worker, max_envelopes=batch_size)
             try:
-                async for events in stream.noack_take(
-                    batch_size, within=self.settings.batch_within_seconds
-                ):
+                async for events in ChannelBatches(stream, batch_size):
                     if not await pipeline.put(self._delivery.deliver(events, route), len(events)):
                         return  # a batch failed: the worker stops
             finally:

@@ -33,7 +33,6 @@ class BusSettings:
     partitions: int = 8
     max_concurrency: int = 1
     batch_size: int = 500
-    batch_within_seconds: float = 0.01
     max_envelope_bytes: int = DEFAULT_MAX_ENVELOPE_BYTES
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     max_delivery_attempts: int = 3
