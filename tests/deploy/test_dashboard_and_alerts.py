@@ -37,8 +37,8 @@ promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool
 def exported_names() -> set[str]:
     """Every sample name the host exposes (counters with _total, histograms with _bucket...)."""
     metrics = HostMetrics()
-    metrics.envelopes.labels("n", "local", "local.echo", "success").inc()
-    metrics.handler_latency.labels("local", "local.echo").observe(0.001)
+    metrics.count_envelope("n", "local", "local.echo", "success")
+    metrics.observe_latency("local", "local.echo", 0.001)
     metrics.dead_letters.labels("t", "not_json").inc()
     for gauge in (metrics.consumer_lag, metrics.committed_offset, metrics.log_end_offset):
         gauge.labels("g", "t", "0").set(1)

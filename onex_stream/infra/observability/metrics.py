@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from importlib.metadata import version
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,6 +18,8 @@ from prometheus_client import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
 from prometheus_client.registry import Collector
+
+from onex_stream.infra.observability.loop_metrics import LoopCounter, LoopHistogram
 
 LATENCY_BUCKETS = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -63,22 +64,21 @@ class HostMetrics:
     """
 
     def __init__(self) -> None:
-        self._envelope_children: dict[tuple[str, str, str, str], Any] = {}
-        self._latency_children: dict[tuple[str, str], Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.envelopes = Counter(
+        # counted per envelope: plain numbers on the event loop (loop_metrics)
+        self.envelopes = LoopCounter(
             "onex_envelopes",
             "Envelopes answered, by node, handler, operation and outcome",
             ["node", "handler_type", "operation", "outcome"],
-            registry=r,
+            r,
         )
-        self.handler_latency = Histogram(
+        self.handler_latency = LoopHistogram(
             "onex_handler_latency_seconds",
             "Time spent in a handler's execute",
             ["handler_type", "operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
+            r,
         )
         self.in_flight = Gauge(
             "onex_envelopes_in_flight",
@@ -170,20 +170,12 @@ class HostMetrics:
         self._exported = WithoutCreated(r)
 
     def count_envelope(self, node: str, handler_type: str, operation: str, outcome: str) -> None:
-        """One answered envelope (label children are cached: this is the hot path)."""
-        key = (node, handler_type, operation, outcome)
-        child = self._envelope_children.get(key)
-        if child is None:
-            child = self._envelope_children[key] = self.envelopes.labels(*key)
-        child.inc()
+        """One answered envelope."""
+        self.envelopes.inc((node, handler_type, operation, outcome))
 
     def observe_latency(self, handler_type: str, operation: str, seconds: float) -> None:
         """One handler ``execute`` duration."""
-        key = (handler_type, operation)
-        child = self._latency_children.get(key)
-        if child is None:
-            child = self._latency_children[key] = self.handler_latency.labels(*key)
-        child.observe(seconds)
+        self.handler_latency.observe((handler_type, operation), seconds)
 
     def track_in_flight(self, count: Callable[[], int]) -> None:
         """Report ``count()`` as the in-flight gauge at every scrape."""
