@@ -12,13 +12,17 @@ from typing import Any
 import faust
 from faust.utils.terminal import SpinnerHandler
 
-from onex_stream.infra.event_bus.faust_overrides import BoundedWaitEmptyMixin, HeldStreamsMixin
+from onex_stream.infra.event_bus.faust_overrides import (
+    BoundedWaitEmptyMixin,
+    HeldStreamsMixin,
+    ProducerEbbMixin,
+)
 from onex_stream.infra.event_bus.stop_deadline import arm_stop_deadline
 
 Hook = Callable[[], Awaitable[None]]
 
 
-class HostApp(HeldStreamsMixin, BoundedWaitEmptyMixin, faust.App):
+class HostApp(HeldStreamsMixin, BoundedWaitEmptyMixin, ProducerEbbMixin, faust.App):
     """Faust app with three hook lists.
 
     ``startup_hooks`` run before any agent starts (prepare topics, initialize

@@ -26,6 +26,11 @@
   before it commits (``Consumer.on_partitions_revoked``): the guard first lets the
   in-flight envelopes finish and commits what was answered, so the member taking the
   partition over does not answer them again.
+- :class:`ProducerEbbMixin` (app): Faust's conductor awaits the producer buffer's
+  ``wait_until_ebb`` for every record it hands to the streams, and that reads the
+  ``producer_threaded`` setting through the settings registry on every call (~5 µs a
+  record). The app's producer buffer now reads its size directly (the setting once)
+  and calls Faust's own wait only when the buffer is over its limit.
 - :class:`BoundedWaitEmptyMixin` (app): Faust waits for in-flight events on stop and
   on revoke without a limit (``App._consumer_wait_empty``); the host waits at most
   its shutdown grace.
@@ -68,7 +73,8 @@ OVERRIDDEN: dict[str, tuple[str, ...]] = {
         "maybe_wait_for_commit_to_finish",
         "force_commit",
     ),
-    "faust.app.base:App": ("_consumer_wait_empty",),
+    "faust.app.base:App": ("_consumer_wait_empty", "_new_producer"),
+    "faust.transport.producer:ProducerBuffer": ("wait_until_ebb",),
     "faust.tables.recovery:Recovery": ("on_recovery_completed",),
 }
 #: Faust instance state read here, by the Faust class that annotates it.
@@ -294,6 +300,22 @@ class CommitGuardMixin:
     def _app(self) -> Any:
         consumer: Any = self
         return consumer.app
+
+
+class ProducerEbbMixin:
+    """App mixin: the producer buffer's per-record wait without a settings look-up."""
+
+    def _new_producer(self) -> Any:
+        producer = super()._new_producer()  # type: ignore[misc]
+        buffer = producer.buffer
+        size, wait_until_ebb = _buffer_size(self, buffer), buffer.wait_until_ebb
+
+        async def wait_while_full() -> None:
+            if size() > buffer.max_messages:
+                await wait_until_ebb()
+
+        buffer.wait_until_ebb = wait_while_full
+        return producer
 
 
 class BoundedWaitEmptyMixin:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
 from faust.transport.consumer import Consumer
 
+from onex_stream.infra.event_bus.faust_app import HostApp
 from onex_stream.infra.event_bus.faust_overrides import OVERRIDDEN, READ_STATE
 
 OVERRIDES = [(target, name) for target, names in OVERRIDDEN.items() for name in names]
@@ -66,3 +68,30 @@ def test_recovery_still_signals_before_it_resumes_streams_and_clears_their_queue
         source.index("consumer.resume_flow()"),
     ]
     assert order == sorted(order)
+
+
+def test_the_conductor_still_waits_on_the_producer_buffer_it_finds_at_compile_time() -> None:
+    """What ProducerEbbMixin replaces: the conductor binds ``app.producer.buffer``'s
+    ``wait_until_ebb`` and awaits it per record; Faust's waits only over the limit."""
+    from faust.transport.conductor import ConductorCompiler  # noqa: PLC0415
+    from faust.transport.producer import ProducerBuffer  # noqa: PLC0415
+
+    hand_over = inspect.getsource(ConductorCompiler.build)
+    assert "= app.producer.buffer.wait_until_ebb" in hand_over
+    assert "await wait_until_producer_ebb()" in hand_over
+    assert "if self.size > self.max_messages:" in inspect.getsource(ProducerBuffer.wait_until_ebb)
+
+
+async def test_the_producer_buffer_wait_lets_records_pass_up_to_its_limit_and_waits_over_it(
+    tmp_path: Path,
+) -> None:
+    """Over the limit Faust's own wait runs: on a buffer that is not running it refuses
+    to flush, which shows it was reached."""
+    app = HostApp("t-ebb", broker="memory://", web_enabled=False, datadir=str(tmp_path))
+    buffer = app.producer.buffer
+    for _ in range(buffer.max_messages):
+        buffer.pending.put_nowait(object())
+    await buffer.wait_until_ebb()  # at the limit: no wait
+    buffer.pending.put_nowait(object())
+    with pytest.raises(RuntimeError, match="Cannot flush"):
+        await buffer.wait_until_ebb()
