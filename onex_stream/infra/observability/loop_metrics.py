@@ -12,6 +12,7 @@ the same names, labels, help and samples a ``Counter`` or ``Histogram`` exports.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -49,8 +50,9 @@ class _LoopFamily(Collector):
         name, documentation, labels = self._family
         return self._kind(name, documentation, labels=labels)
 
+    @abstractmethod
     def _fill(self, family: Any) -> None:
-        raise NotImplementedError
+        """Add the series to ``family``."""
 
 
 class LoopCounter(_LoopFamily):
@@ -106,7 +108,7 @@ class LoopHistogram(_LoopFamily):
     def _fill(self, family: HistogramMetricFamily) -> None:
         for series, counts in self.series.items():
             cumulative, buckets = 0.0, []
-            for le, count in zip(self._les, counts, strict=False):
+            for le, count in zip(self._les, counts[:-1], strict=True):
                 cumulative += count
                 buckets.append((le, cumulative))
             family.add_metric(series, buckets, sum_value=counts[-1])

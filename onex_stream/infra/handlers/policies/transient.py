@@ -32,8 +32,10 @@ CONNECTION_ERRORS = frozenset(
         "ConnectionDoesNotExistError",
         "ConnectionFailureError",
         "CannotConnectNowError",
-        # asyncpg's protocol state broken by a session the server ended mid-operation
-        # ("cannot switch to state 15; another operation (2) is in progress")
+        # asyncpg's own client state gone wrong, seen when the server ends a session under
+        # an operation ("cannot switch to state 15; another operation (2) is in
+        # progress"); it carries no cause to tell that case from its other, rarer ones
+        # (pool bookkeeping, type look-up races), which a new attempt also clears
         "InternalClientError",
     }
 )
