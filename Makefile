@@ -44,8 +44,16 @@ test: check unit bench-check
 bench-check: $(STAMP)
 	$(PY) -m tests.benchmarks.quick_ratio
 
+# Quix Streams, bench_kafka's reference, in an environment of its own: it pins pydantic
+# below the version the project runs on.
+QUIX := .venv-quix
+$(QUIX)/.installed: tests/benchmarks/quix-requirements.txt
+	python3 -m venv $(QUIX)
+	$(QUIX)/bin/python -m pip install -q -r tests/benchmarks/quix-requirements.txt
+	touch $@
+
 # Figures only, nothing asserted (docs/benchmarks.md); bench_kafka starts its own broker.
-bench: $(STAMP)
+bench: $(STAMP) $(QUIX)/.installed
 	$(PY) -m tests.benchmarks.bench_kafka
 	$(PY) -m tests.benchmarks.bench_inmemory_host
 	$(PY) -m tests.benchmarks.bench_head_of_line
@@ -54,4 +62,4 @@ bench: $(STAMP)
 	$(PY) -m tests.benchmarks.bench_metrics_scrape
 
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(QUIX) .coverage .mypy_cache .ruff_cache .pytest_cache

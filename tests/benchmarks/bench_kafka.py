@@ -13,14 +13,18 @@ consumer group:
   within=0.01)``, each batch produced through ``app.producer.send`` (a future per
   record), all the batch's futures awaited, then ``await stream.ack(event)`` per event;
   Faust's Monitor sensor removed, the root logger's level restored after the start;
-- raw: an aiokafka loop: getmany -> send per record -> await the batch's acks -> commit.
+- raw: an aiokafka loop: getmany -> send per record -> await the batch's acks -> commit;
+- quix: a Quix Streams application (librdkafka), the bare agents' work in one ``apply``,
+  ``to_topic``, at-least-once with its default 5 s commits (``quix_variant``; served by
+  ``.venv-quix``, which ``make bench`` makes, and left out without it).
 
 How it is measured: N commands (~440-byte JSON envelopes, local.echo, keyed by
 correlation_id) are produced before the variant starts. Start = the moment the variant's
 consumer got its partitions (Faust's ``on_partitions_assigned`` signal, aiokafka's
-rebalance listener): the group join is excluded. End = the moment a counting process
-(aiokafka, no group, the event topic from the beginning) has seen answers to N distinct
-commands (or, if some are never answered, the last new one before 20 s without any).
+rebalance listener, Quix's assign callback): the group join is excluded. End = the
+moment a counting process (aiokafka, no group, the event topic from the beginning) has
+seen answers to N distinct commands (or, if some are never answered, the last new one
+before 20 s without any).
 Both are read on the system-wide monotonic clock; throughput = answered / (end - start).
 The variant's process reports its CPU time from assignment to end (over N: service CPU
 µs per envelope) and its peak RSS (VmHWM). Once the variant stopped (final commit), the
@@ -107,7 +111,12 @@ LABELS = {
     "bare": "bare Faust agent",
     "tuned": "tuned batched Faust agent",
     "raw": "raw aiokafka loop",
+    "quix": "Quix Streams (librdkafka)",
 }
+#: The interpreter serving the Quix Streams variant (``make bench`` makes it); without it,
+#: that variant is left out of the run.
+QUIX_PYTHON = REPO / ".venv-quix" / "bin" / "python"
+GOALS = {"tuned": "  (goal >= 1.15)", "quix": "  (stretch >= 0.5)"}
 Started = tuple[list[Mark], Callable[[], Awaitable[None]]]  # (assignment marks, stop)
 Starter = Callable[[str, str, str, str, Path], Awaitable[Started]]
 
@@ -239,7 +248,8 @@ VARIANTS: dict[str, Starter] = {
     "tuned": start_tuned,
     "raw": start_raw,
 }
-OWN_PROCESS = set(VARIANTS)  # variants registered later (bench_effectively_once) run in process
+# variants registered later (bench_effectively_once) run in process
+OWN_PROCESS = {*VARIANTS, "quix"}
 
 
 # -- serving one variant --------------------------------------------------------------------
@@ -271,7 +281,7 @@ async def serve_child(variant: str, topics: list[str]) -> None:
 
 async def serve_in_child(variant: str, topics: list[str], end: Awaitable[Any]) -> dict[str, Any]:
     """Serve ``variant`` in a process of its own until ``end`` is done."""
-    child = await spawn("--serve", variant, *topics)
+    child = await spawn(*serving(variant), *topics)
     try:
         await end
         child.stdin.write(b"stop\n")  # type: ignore[union-attr]
@@ -284,13 +294,17 @@ async def serve_in_child(variant: str, topics: list[str], end: Awaitable[Any]) -
         await child.wait()
 
 
-async def spawn(*args: str) -> asyncio.subprocess.Process:
-    """This module in a process of its own, talking through stdin and stdout."""
+def serving(variant: str) -> list[str]:
+    """The command serving ``variant`` in a process of its own (topics follow)."""
+    if variant == "quix":
+        return [str(QUIX_PYTHON), "-m", "tests.benchmarks.quix_variant"]
+    return [sys.executable, "-m", "tests.benchmarks.bench_kafka", "--serve", variant]
+
+
+async def spawn(*command: str) -> asyncio.subprocess.Process:
+    """``command`` in a process of its own, talking through stdin and stdout."""
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.benchmarks.bench_kafka",
-        *args,
+        *command,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
@@ -344,7 +358,8 @@ class Counter:
 
     @classmethod
     async def start(cls, bootstrap: str, topic: str, n: int) -> Counter:
-        counter = cls(await spawn("--count-answers", bootstrap, topic, str(n)))
+        this = [sys.executable, "-m", "tests.benchmarks.bench_kafka"]
+        counter = cls(await spawn(*this, "--count-answers", bootstrap, topic, str(n)))
         await asyncio.wait_for(counter.stdout.readline(), 60)  # "ready"
         return counter
 
@@ -437,10 +452,14 @@ def main() -> None:
         return
     from tests.support.kafka import TansuBroker  # noqa: PLC0415 -- see above
 
+    variants = list(LABELS)
+    if not QUIX_PYTHON.exists():
+        variants.remove("quix")
+        log(f"  Quix Streams left out: no {QUIX_PYTHON.relative_to(REPO)} (make bench makes it)")
     broker = TansuBroker(log_path=args.broker_log).start()
     try:
         results = interleaved(
-            list(LABELS),
+            variants,
             lambda name: asyncio.run(measure_run(name, broker.bootstrap, args.n)),
             args.rounds,
             log,
@@ -457,18 +476,19 @@ def report(args: argparse.Namespace, results: dict[str, list[Run]]) -> None:
         f"process of its own, {args.n:,} envelopes of ~440 bytes, median of {args.rounds} "
         "interleaved rounds"
     )
-    for name, label in LABELS.items():
-        runs = results[name]
+    others = [name for name in LABELS if name in results and name != "host"]
+    for name in ["host", *others]:
+        runs, label = results[name], LABELS[name]
         rss = statistics.median(r.rss_mib or 0 for r in runs)
         duplicates, lost = [r.duplicates for r in runs], [r.lost for r in runs]
         print(f"{run_line(label, runs)}  {rss:5.0f} MiB  dup {duplicates} lost {lost}")
     host = results["host"]
-    for other in ("bare", "tuned", "raw"):
+    for other in others:
         rates = paired_ratios((r.rate for r in host), (r.rate for r in results[other]))
         print(ratio_line(f"host / {other} (throughput)", rates))
-    for other in ("bare", "tuned", "raw"):
+    for other in others:
         cpu = paired_ratios((r.cpu_us for r in results[other]), (r.cpu_us for r in host))
-        print(ratio_line(f"{other} CPU / host CPU per envelope", cpu))
+        print(ratio_line(f"{other} CPU / host CPU per envelope", cpu) + GOALS.get(other, ""))
 
 
 if __name__ == "__main__":
