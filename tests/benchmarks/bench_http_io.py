@@ -14,7 +14,9 @@ with a small JSON body 5 ms after it arrived. For each concurrency ``c``, ``n`` 
 - handler: ``HttpHandler.execute`` alone (no bus, no policies), ``c`` callers;
 - httpx (handler's client): the handler's own ``httpx.AsyncClient`` (its guarded transport),
   ``client.get`` + read the body, ``c`` callers;
-- httpx (default): a plain ``httpx.AsyncClient(limits=c)`` the same way.
+- httpx (default): a plain ``httpx.AsyncClient(limits=c)`` the same way;
+- aiohttp (bare): a plain ``aiohttp.ClientSession`` (pool of ``c``), ``session.get`` + read
+  the body: the HTTP client's own cost, the floor under every other variant.
 
 "CPU us/call" is this process's CPU time (user + system) over the run divided by ``n``;
 "bound" is the calls/s one core could sustain at that CPU cost (1e6 / CPU us/call).
@@ -40,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -241,6 +244,17 @@ async def plain_httpx_run(url: str, n: int, concurrency: int) -> tuple[float, fl
         return await timed(get, n, concurrency)
 
 
+async def bare_aiohttp_run(url: str, n: int, concurrency: int) -> tuple[float, float, int]:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def get() -> None:
+            async with session.get(url) as response:
+                await response.read()
+
+        return await timed(get, n, concurrency)
+
+
 async def host_policies_run(url: str, n: int, concurrency: int) -> tuple[float, float, int]:
     """Only from c=16: below it, a batch's worst case (retries of 5 s timeouts) exceeds the
     poll interval and the contract is refused at load time."""
@@ -255,6 +269,7 @@ VARIANTS: dict[str, Callable[[str, int, int], Awaitable[tuple[float, float, int]
     "handler.execute alone": handler_run,
     "httpx, handler's client": client_run,
     "httpx, default transport": plain_httpx_run,
+    "aiohttp, bare session": bare_aiohttp_run,
 }
 
 
