@@ -219,9 +219,15 @@ class HttpHandler(ProtocolHandler):
         )
 
 
-@functools.lru_cache(maxsize=256)
 def _parsed(url: str) -> httpx.URL:
-    """``url`` as httpx parses it; calls to the same endpoints skip the parse."""
+    """``url`` as httpx parses it. An endpoint is parsed once and kept (calls to the same
+    endpoints skip the parse); a URL with userinfo or a query string, either of which may
+    carry a credential, is parsed every time and never kept."""
+    return httpx.URL(url) if "@" in url or "?" in url else _endpoint(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _endpoint(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 

@@ -19,6 +19,7 @@ from onex_stream.core.errors import (
     RuntimeHostError,
 )
 from onex_stream.core.responses import error_info
+from onex_stream.infra.handlers import http as http_module
 from onex_stream.infra.handlers.http import HostPolicy, HttpHandler, is_public
 from tests.infra.handlers.conftest import CORRELATION_ID, FakeDns, WebServer, command
 
@@ -370,6 +371,20 @@ async def test_tokens_and_passwords_never_reach_logs_or_error_envelopes(
     for secret in (TOKEN, API_KEY, QUERY_TOKEN):
         assert secret not in caplog.text
         assert not any(secret in envelope for envelope in envelopes)
+
+
+async def test_urls_that_may_carry_credentials_are_never_kept_by_the_parse_cache(
+    http: HttpHandler, web_server: WebServer
+) -> None:
+    """Userinfo and query strings may hold tokens: only plain endpoints stay cached."""
+    kept = http_module._endpoint.cache_info
+    before = kept().currsize
+    base = f"http://127.0.0.1:{web_server.port}"
+    for url in (f"http://user:{TOKEN}@127.0.0.1:{web_server.port}/echo", f"{base}/echo?t=1"):
+        await http.execute(command("http.get", {"url": url}))
+    assert kept().currsize == before
+    await http.execute(command("http.get", {"url": f"{base}/echo-{time.monotonic_ns()}"}))
+    assert kept().currsize == before + 1
 
 
 async def test_health_check_describe_and_shutdown(started: Start) -> None:
