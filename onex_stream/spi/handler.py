@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC
+from typing import ClassVar
 
 from onex_stream.core.ports import HandlerPort
 
@@ -18,3 +19,8 @@ class ProtocolHandler(HandlerPort, ABC):
     ``execute``, ``shutdown`` exactly once. See ``ProtocolEventBus`` for transport
     and ``onex_stream/spi/README.md`` for the distinction.
     """
+
+    #: Whether ``execute`` ends every call by itself within its config's ``timeout_ms``,
+    #: raising ``HandlerTimeoutError``: the runtime then stacks no timeout policy around
+    #: it (one deadline per call, not two).
+    bounds_own_calls: ClassVar[bool] = False

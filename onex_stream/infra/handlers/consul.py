@@ -113,6 +113,7 @@ class ConsulHandler(ProtocolHandler):
     """
 
     supported_operations = frozenset(OPERATIONS)
+    bounds_own_calls = True  # every await of execute runs within timeout_ms
     #: config keys that, given as ``vault:`` references, arrive as ``RotatingSecret``
     rotating_secrets: ClassVar[frozenset[str]] = frozenset({"token"})
 

@@ -118,6 +118,7 @@ class DbHandler(ProtocolHandler):
     """
 
     supported_operations = frozenset({"db.query", "db.execute", "db.transaction"})
+    bounds_own_calls = True  # every await of execute runs within timeout_ms
     #: config keys that, given as ``vault:`` references, arrive as ``RotatingSecret``
     rotating_secrets: ClassVar[frozenset[str]] = frozenset({"password"})
 

@@ -107,6 +107,7 @@ class HttpHandler(ProtocolHandler):
     """
 
     supported_operations = frozenset(METHODS)
+    bounds_own_calls = True  # every await of execute runs within timeout_ms
 
     def __init__(self) -> None:
         self._settings = HttpSettings()

@@ -45,6 +45,7 @@ class VaultHandler(ProtocolHandler):
     """
 
     supported_operations = frozenset(OPERATIONS)
+    bounds_own_calls = True  # every await of execute runs within timeout_ms
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock

@@ -9,6 +9,7 @@ from onex_stream.infra.handlers.policies.rate_limit import RateLimitedHandler
 from onex_stream.infra.handlers.policies.retry import RetryingHandler
 from onex_stream.infra.handlers.policies.timeout import TimeoutHandler
 from onex_stream.infra.observability.metrics import HostMetrics
+from onex_stream.spi import ProtocolHandler
 
 __all__ = [
     "CircuitBreakerHandler",
@@ -31,10 +32,13 @@ def with_policies(
     retried, and costs no token); the rate limit counts attempts, retries included, so the
     backend never sees more than the bucket allows (a refused attempt is not retried and
     never counts as a backend failure); the timeout (always on, ``timeout_ms``) bounds each
-    attempt.
+    attempt: the handler's own when it bounds its calls itself (``bounds_own_calls``),
+    else ``TimeoutHandler``.
     """
     config = binding.config
-    wrapped: HandlerPort = TimeoutHandler(handler, config.timeout_ms)
+    wrapped: HandlerPort = handler
+    if not (isinstance(handler, ProtocolHandler) and handler.bounds_own_calls):
+        wrapped = TimeoutHandler(handler, config.timeout_ms)
     if config.rate_limit_per_second is not None:
         rate = config.rate_limit_per_second
         wrapped = RateLimitedHandler(wrapped, rate, config.timeout_ms, metrics)

@@ -9,8 +9,13 @@ import pytest
 from onex_stream.core.contracts.handler_binding import ModelHandlerBindingConfig
 from onex_stream.core.errors import RateLimitedError
 from onex_stream.core.ports import HandlerPort
+from onex_stream.infra.handlers.consul import ConsulHandler
+from onex_stream.infra.handlers.db import DbHandler
 from onex_stream.infra.handlers.decorator import HandlerDecorator
+from onex_stream.infra.handlers.http import HttpHandler
 from onex_stream.infra.handlers.policies import with_policies
+from onex_stream.infra.handlers.vault import VaultHandler
+from onex_stream.spi import ProtocolHandler
 from tests.infra.handlers.conftest import command
 from tests.infra.handlers.policies.scripted import Scripted
 
@@ -47,6 +52,17 @@ def test_every_policy_is_stacked_breaker_outermost_and_each_attempt_rate_limited
 
 def test_without_policies_only_the_timeout_applies() -> None:
     assert layers(with_policies(Scripted(), binding())) == ["TimeoutHandler"]
+
+
+@pytest.mark.parametrize("handler", [HttpHandler, DbHandler, VaultHandler, ConsulHandler])
+def test_a_handler_that_bounds_its_own_calls_gets_no_second_deadline(
+    handler: type[ProtocolHandler],
+) -> None:
+    """The I/O handlers end each call within timeout_ms themselves (their own tests time
+    out a silent backend): the policies add no timer of their own around them."""
+    assert layers(with_policies(handler(), binding())) == []
+    retried = with_policies(handler(), binding(retry_policy={"max_retries": 1}))
+    assert layers(retried) == ["RetryingHandler"]
 
 
 async def test_a_retry_takes_a_rate_limit_token_like_a_first_attempt() -> None:
