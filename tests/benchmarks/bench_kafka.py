@@ -116,6 +116,7 @@ LABELS = {
 #: The interpreter serving the Quix Streams variant (``make bench`` makes it); without it,
 #: that variant is left out of the run.
 QUIX_PYTHON = REPO / ".venv-quix" / "bin" / "python"
+THIS_MODULE = (sys.executable, "-m", "tests.benchmarks.bench_kafka")  # its other roles
 GOALS = {"tuned": "  (goal >= 1.15)", "quix": "  (stretch >= 0.5)"}
 Started = tuple[list[Mark], Callable[[], Awaitable[None]]]  # (assignment marks, stop)
 Starter = Callable[[str, str, str, str, Path], Awaitable[Started]]
@@ -298,7 +299,7 @@ def serving(variant: str) -> list[str]:
     """The command serving ``variant`` in a process of its own (topics follow)."""
     if variant == "quix":
         return [str(QUIX_PYTHON), "-m", "tests.benchmarks.quix_variant"]
-    return [sys.executable, "-m", "tests.benchmarks.bench_kafka", "--serve", variant]
+    return [*THIS_MODULE, "--serve", variant]
 
 
 async def spawn(*command: str) -> asyncio.subprocess.Process:
@@ -358,8 +359,7 @@ class Counter:
 
     @classmethod
     async def start(cls, bootstrap: str, topic: str, n: int) -> Counter:
-        this = [sys.executable, "-m", "tests.benchmarks.bench_kafka"]
-        counter = cls(await spawn(*this, "--count-answers", bootstrap, topic, str(n)))
+        counter = cls(await spawn(*THIS_MODULE, "--count-answers", bootstrap, topic, str(n)))
         await asyncio.wait_for(counter.stdout.readline(), 60)  # "ready"
         return counter
 
