@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -114,6 +115,12 @@ def _routes(server: WebServer) -> web.RouteTableDef:
             await response.write(b"x" * min(512, size - start))
         await response.write_eof()
         return response
+
+    @routes.get("/gzip/{size}")
+    async def gzipped(request: web.Request) -> web.Response:
+        """``size`` bytes of "x", sent gzip-compressed with its (small) Content-Length."""
+        body = gzip.compress(b"x" * int(request.match_info["size"]))
+        return web.Response(body=body, headers={"Content-Encoding": "gzip"})
 
     @routes.get("/stall")
     async def stall(request: web.Request) -> web.Response:

@@ -253,6 +253,18 @@ async def test_a_body_over_the_cap_is_refused_while_streaming(
     assert raised.value.details == {"max_response_bytes": 4096, "status_code": 200}
 
 
+async def test_the_cap_counts_decoded_bytes_so_a_small_compressed_bomb_is_refused(
+    started: Start, web_server: WebServer
+) -> None:
+    """A 1 MB body gzipped to ~1 KiB is read with its headers; decoding it stops at the cap."""
+    handler = await started(HttpHandler(), max_response_bytes=4096, **LOOPBACK)
+    result = await handler.execute(command("http.get", {"url": web_server.url("/gzip/4096")}))
+    assert result is not None and result["body"] == "x" * 4096
+    with pytest.raises(HandlerExecutionError, match="max_response_bytes") as raised:
+        await handler.execute(command("http.get", {"url": web_server.url("/gzip/1000000")}))
+    assert raised.value.details == {"max_response_bytes": 4096, "status_code": 200}
+
+
 @pytest.mark.parametrize("path", ["/stall", "/stall-body"])
 async def test_a_stalled_server_gives_handler_timeout(
     started: Start, web_server: WebServer, path: str
