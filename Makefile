@@ -59,6 +59,7 @@ bench: $(STAMP) $(QUIX)/.installed
 	$(PY) -m tests.benchmarks.bench_head_of_line
 	$(PY) -m tests.benchmarks.bench_handlers
 	$(PY) -m tests.benchmarks.bench_http_io
+	$(PY) -m tests.benchmarks.bench_http_layers
 	$(PY) -m tests.benchmarks.bench_metrics_scrape
 
 clean:
