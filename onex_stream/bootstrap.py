@@ -117,7 +117,7 @@ def build_host(
         runtime.register_node(node)
     kind = runtime_section.event_bus.kind
     transport = get_transport(kind)
-    origin = key_location(definition.path, ("runtime", "event_bus"))
+    origin = key_location(definition.document, ("runtime", "event_bus"))
     overrides = {"origin": origin, **(bus_overrides or {})}
     settings = BusSettings.from_runtime(runtime_section, env, transport, **overrides)
     logger.info("Starting event bus: %s (%s)", kind, settings.broker_url)

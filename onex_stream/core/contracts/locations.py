@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from onex_stream.core.contracts.yaml_source import YamlDocument, parse_yaml
-from onex_stream.core.errors import ContractValidationError
+from onex_stream.core.contracts.yaml_source import YamlDocument
 
 
-def key_location(path: Path, keys: tuple[str | int, ...]) -> str:
-    """``file:line`` of ``keys`` (or of its nearest declared ancestor) in ``path``."""
-    document = _document(path)
-    where = document.position_of(keys) if document else None
-    return f"{path}:{where.line}" if where else str(path)
+def key_location(document: YamlDocument, keys: tuple[str | int, ...]) -> str:
+    """``file:line`` of ``keys`` (or of its nearest declared ancestor) in ``document``."""
+    where = document.position_of(keys)
+    return f"{document.file}:{where.line}" if where else document.file
 
 
-def handler_location(path: Path, handler_type: str | None) -> str:
+def handler_location(document: YamlDocument, handler_type: str | None) -> str:
     """``file:line`` of the ``runtime.handlers`` entry of ``handler_type`` (or of the list)."""
-    document = _document(path)
-    data = document.data if document and isinstance(document.data, dict) else {}
+    data = document.data if isinstance(document.data, dict) else {}
     handlers = (data.get("runtime") or {}).get("handlers") or []
     index = next(
         (
@@ -28,11 +23,4 @@ def handler_location(path: Path, handler_type: str | None) -> str:
         ),
         None,
     )
-    return key_location(path, ("runtime", "handlers", *(() if index is None else (index,))))
-
-
-def _document(path: Path) -> YamlDocument | None:
-    try:
-        return parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, ContractValidationError):
-        return None
+    return key_location(document, ("runtime", "handlers", *(() if index is None else (index,))))

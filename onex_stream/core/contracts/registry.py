@@ -13,16 +13,19 @@ from onex_stream.core.contracts.loader import (
 )
 from onex_stream.core.contracts.node_contract import ModelNodeContract
 from onex_stream.core.contracts.runtime_contract import ModelRuntimeHostContract
+from onex_stream.core.contracts.yaml_source import YamlDocument
 from onex_stream.core.errors import ContractValidationError
 
 
 @dataclass(frozen=True)
 class HostDefinition:
-    """A loaded runtime contract and the node contracts it names."""
+    """A loaded runtime contract, the node contracts it names, and the runtime contract's
+    parsed YAML (``document``: where each key is declared, for located start errors)."""
 
     path: Path
     contract: ModelRuntimeHostContract
     nodes: tuple[ModelNodeContract, ...]
+    document: YamlDocument = field(compare=False, repr=False)
     warnings: tuple[str, ...] = field(default=())
 
 
@@ -85,7 +88,7 @@ class FileRegistry:
         if findings:
             return None, findings
         warnings = [*report.warnings, *unbound_handler_warnings(contract, nodes)]
-        return HostDefinition(path, contract, tuple(nodes), tuple(warnings)), []
+        return HostDefinition(path, contract, tuple(nodes), document, tuple(warnings)), []
 
 
 def unbound_handler_warnings(

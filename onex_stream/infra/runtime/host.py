@@ -97,7 +97,7 @@ class RuntimeHost:
             await initialize_handlers(self.runtime, self._handler_configs)
         except RuntimeHostError as error:
             host_slot.release(self)
-            where = handler_location(self.definition.path, error.handler_type)
+            where = handler_location(self.definition.document, error.handler_type)
             handler = f"the {error.handler_type} handler" if error.handler_type else "a handler"
             message = f"{where}: {handler} failed to initialize: {error.message}"
             raise HostStartError(message, error) from None
