@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
 import math
@@ -38,7 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from onex_stream.bootstrap import build_host, faust_app
 from onex_stream.core.envelope import ModelOnexEnvelope
-from onex_stream.infra.event_bus.memory import get_broker, reset_brokers
+from onex_stream.infra.event_bus.memory import MemoryBroker, get_broker, reset_brokers
 from onex_stream.infra.handlers.http import HttpHandler
 from tests.support.contracts import write_contract
 
@@ -152,10 +153,12 @@ def command(url: str) -> bytes:
     ).encode()
 
 
-async def host_run(
-    url: str, n: int, concurrency: int, policies: str = ""
-) -> tuple[float, float, int]:
-    """(seconds, CPU seconds, failed answers) for ``n`` http.get through the host."""
+@contextlib.asynccontextmanager
+async def started_host(
+    url: str, concurrency: int, policies: str = ""
+) -> AsyncIterator[tuple[MemoryBroker, Callable[[list[bytes]], Awaitable[None]]]]:
+    """The runtime host on memory://, started, calling ``url``; yields its broker and
+    ``answer(commands)``: append them at once, return once each is answered."""
     with tempfile.TemporaryDirectory() as tmp:
         runtime = RUNTIME.format(concurrency=concurrency, topic=COMMAND_TOPIC, policies=policies)
         contract = write_contract(Path(tmp), runtime, {"http_caller": NODE})
@@ -167,13 +170,30 @@ async def host_run(
             logs="as-is",
         )
         app, broker = faust_app(host), get_broker(broker_url)
-        records = [command(url) for _ in range(n)]
+
+        async def answer(commands: list[bytes]) -> None:
+            target = broker.count(EVENT_TOPIC) + len(commands)
+            for i, value in enumerate(commands):
+                broker.append(COMMAND_TOPIC, value, key=str(i).encode())
+            await broker.wait_until(lambda: broker.count(EVENT_TOPIC) >= target, 600)
+
         await app.start()
-        await broker.wait_until(lambda: bool(app.consumer.assignment()), 30)
+        try:
+            await broker.wait_until(lambda: bool(app.consumer.assignment()), 30)
+            yield broker, answer
+        finally:
+            await app.stop()
+            reset_brokers()
+
+
+async def host_run(
+    url: str, n: int, concurrency: int, policies: str = ""
+) -> tuple[float, float, int]:
+    """(seconds, CPU seconds, failed answers) for ``n`` http.get through the host."""
+    async with started_host(url, concurrency, policies) as (broker, answer):
+        commands = [command(url) for _ in range(n)]
         cpu, began = time.process_time(), time.perf_counter()
-        for i, value in enumerate(records):
-            broker.append(COMMAND_TOPIC, value, key=str(i).encode())
-        await broker.wait_until(lambda: broker.count(EVENT_TOPIC) >= n, 600)
+        await answer(commands)
         elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
         answers = [
             ModelOnexEnvelope.from_json(record.value or b"")
@@ -183,8 +203,6 @@ async def host_run(
         failed = [a.error for a in answers if a.error is not None]
         if failed:
             print(f"    host: {len(failed)} failed, first: {failed[0]}", file=sys.stderr)
-        await app.stop()
-        reset_brokers()
         return elapsed, cpu, len(failed)
 
 

@@ -11,7 +11,10 @@ on its own connection pool, from the bare HTTP client up to the handler:
   the ``httpx.Response`` read and closed (httpx's request and response models);
 - httpx client.send: the handler's own ``httpx.AsyncClient.send`` (stream) + read;
 - httpx client.get: the same through ``client.get`` (the client builds the request);
-- handler.execute: ``HttpHandler.execute`` (payload, guard checks, redirect loop, answer).
+- handler.execute: ``HttpHandler.execute`` (payload, guard checks, redirect loop, answer);
+- host: the runtime host on memory:// (bench_http_io's contract: an EFFECT node, the http
+  handler, ``max_concurrent_operations: c``), a slice's commands appended at once and
+  every answer awaited: what the host adds to the handler per ``http.get``.
 
 Each round runs one slice of ``--slice`` calls per layer (``c`` callers), in alternating
 order; a slice's CPU per call is this process's CPU over the slice. Printed: the median
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import statistics
 import subprocess
 import sys
@@ -39,14 +43,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from onex_stream.core.envelope import ModelOnexEnvelope
 from onex_stream.infra.handlers.http import HttpHandler
-from tests.benchmarks.bench_http_io import DELAY_S, callers, command
+from tests.benchmarks.bench_http_io import DELAY_S, callers, command, started_host
 
-Call = Callable[[], Awaitable[None]]
+WARM_UP = 300  # calls per layer before the first slice
+Slice = Callable[[int], Awaitable[object]]  # run this many calls, return when all are done
 
 
 @contextlib.asynccontextmanager
-async def layers(url: str, concurrency: int) -> AsyncIterator[dict[str, Call]]:
-    """Each layer's call, on pools of its own; closed on exit."""
+async def layers(url: str, concurrency: int, host_calls: int) -> AsyncIterator[dict[str, Slice]]:
+    """Each layer's slice runner, on pools of its own; closed on exit. The host's
+    ``host_calls`` commands are made beforehand (each envelope_id once), not in a slice."""
     async with contextlib.AsyncExitStack() as stack:
         handlers = [HttpHandler() for _ in range(5)]
         for handler in handlers:
@@ -59,6 +65,11 @@ async def layers(url: str, concurrency: int) -> AsyncIterator[dict[str, Call]]:
         guarded = handlers[0]._ready_client()._transport._ready_session()  # type: ignore[attr-defined]
         send_client, get_client = handlers[2]._ready_client(), handlers[3]._ready_client()
         envelope = ModelOnexEnvelope.from_json(command(url))
+        _, host_answer = await stack.enter_async_context(started_host(url, concurrency))
+        commands = [command(url) for _ in range(host_calls)]
+
+        async def host_slice(n: int) -> None:
+            await host_answer([commands.pop() for _ in range(n)])
 
         async def on_session(session: aiohttp.ClientSession) -> None:
             async with session.get(url) as response:
@@ -76,7 +87,7 @@ async def layers(url: str, concurrency: int) -> AsyncIterator[dict[str, Call]]:
         async def execute() -> None:
             await handlers[4].execute(envelope)
 
-        yield {
+        calls: dict[str, Callable[[], Awaitable[None]]] = {
             "aiohttp, bare session": lambda: on_session(bare),
             "aiohttp, guarded pool": lambda: on_session(guarded),
             "guarded transport": transport_call,
@@ -84,6 +95,11 @@ async def layers(url: str, concurrency: int) -> AsyncIterator[dict[str, Call]]:
             "httpx client.get": client_get,
             "handler.execute": execute,
         }
+        slices: dict[str, Slice] = {
+            label: functools.partial(callers, call, concurrency=concurrency)
+            for label, call in calls.items()
+        }
+        yield {**slices, "host (memory://)": host_slice}
 
 
 async def read(response: httpx.Response) -> None:
@@ -92,14 +108,14 @@ async def read(response: httpx.Response) -> None:
 
 
 async def measure(url: str, slice_calls: int, rounds: int, concurrency: int) -> None:
-    async with layers(url, concurrency) as calls:
-        for call in calls.values():  # warm up: connections, caches
-            await callers(call, 300, concurrency)
-        cpu: dict[str, list[float]] = {label: [] for label in calls}
+    async with layers(url, concurrency, WARM_UP + rounds * slice_calls) as slices:
+        for run in slices.values():  # warm up: connections, caches
+            await run(WARM_UP)
+        cpu: dict[str, list[float]] = {label: [] for label in slices}
         for round_ in range(rounds):
-            for label in list(calls)[:: 1 if round_ % 2 == 0 else -1]:
+            for label in list(slices)[:: 1 if round_ % 2 == 0 else -1]:
                 began = time.process_time()
-                await callers(calls[label], slice_calls, concurrency)
+                await slices[label](slice_calls)
                 cpu[label].append((time.process_time() - began) / slice_calls * 1e6)
     report(cpu, slice_calls, rounds, concurrency)
 
