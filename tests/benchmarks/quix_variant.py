@@ -5,8 +5,8 @@ EVT``, with the same protocol as its other variant processes: serve until stdin 
 line, then print the figures (assignment marks, CPU seconds from the first assignment to
 that line, peak RSS) as one JSON line. Quix Streams lives in an environment of its own
 (``make bench`` makes ``.venv-quix`` from ``quix-requirements.txt``): it pins pydantic
-below the version the project runs on. Imports only the standard library, quixstreams and
-the benchmarks' light helpers.
+below the version the project runs on. Imports only the standard library, quixstreams (and
+its Authlib, for a warning filter) and the benchmarks' light helpers.
 
 The work per record is the bare agents' (``common.respond``: decode, build the answer,
 encode); the answer keeps the command's key (its correlation_id, as ``respond``'s key).
@@ -19,11 +19,18 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import warnings
 from typing import Any
 
-from quixstreams import Application
+# quixstreams' Authlib warns, on import, that its httpx module is deprecated; importing
+# Authlib's warning class adds an "always" filter for it, which this filter comes before
+from authlib.deprecate import AuthlibDeprecationWarning
 
-from tests.benchmarks.common import Mark, peak_rss_mib, respond
+warnings.filterwarnings("ignore", category=AuthlibDeprecationWarning)
+
+from quixstreams import Application  # noqa: E402 -- after the filter
+
+from tests.benchmarks.common import Mark, peak_rss_mib, respond  # noqa: E402
 
 
 def serve(bootstrap: str, tag: str, cmd: str, evt: str) -> dict[str, Any]:
