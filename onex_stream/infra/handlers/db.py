@@ -271,11 +271,9 @@ async def _execute(connection: Connection, statement: Statement) -> dict[str, An
 
 
 def _translated(exc: Exception) -> errors.RuntimeHostError:
-    lost = exc.__context__
-    if isinstance(exc, asyncpg.InterfaceError) and isinstance(
-        lost, asyncpg.PostgresConnectionError
-    ):
-        exc = lost  # a transaction's cleanup failed: the connection was lost under it
+    cause = exc.__context__
+    if isinstance(exc, asyncpg.InterfaceError) and isinstance(cause, _DRIVER_ERRORS):
+        exc = cause  # a cleanup (the rollback) failed after this error: it is the cause
     name = type(exc).__name__
     if isinstance(exc, TimeoutError | asyncpg.QueryCanceledError):
         return errors.HandlerTimeoutError(f"the database did not answer in time ({name})")
